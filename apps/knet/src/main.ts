@@ -1,1 +1,151 @@
-export {};
+// The knet CLI: flags and commands; each command lives in its own module.
+import { Command, InvalidArgumentError } from 'commander';
+import { dataDir } from './data-dir.js';
+import { defaultClusterOptions } from './components.js';
+import { up } from './up.js';
+import { down } from './down.js';
+import { status } from './status.js';
+import { CliError } from './cli-error.js';
+import { run, serviceEnvironment } from './run.js';
+import { parseLabel, parsePort, parseReadiness } from './pod-spec.js';
+import { clusterConfig } from './cluster-config.js';
+import { localNodeName } from './node-registration.js';
+import { KubeClient } from '@knet/client';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number between 1 and 65535.');
+  return n;
+}
+
+const program = new Command('knet')
+  .description('A Kubernetes-compatible service-networking stack, on your machine')
+  .showHelpAfterError();
+
+const dataDirOption = ['--data-dir <dir>', 'where the cluster keeps its state, logs and kubeconfig', '.knet'] as const;
+
+program
+  .command('up')
+  .description('run a local cluster (ipam, apiserver) and write its kubeconfig')
+  .option(...dataDirOption)
+  .option('--api-port <port>', 'apiserver port', port, defaultClusterOptions.apiPort)
+  .option('--ipam-port <port>', 'ipam gRPC port', port, defaultClusterOptions.ipamPort)
+  .option('--service-cluster-ip-range <cidrs>', 'ClusterIP range(s), comma-separated (one IPv4, one IPv6)', defaultClusterOptions.serviceClusterIPRange)
+  .option('--node-port-range <range>', 'NodePort range', defaultClusterOptions.nodePortRange)
+  .option('--load-balancer-ip-range <cidr>', 'LoadBalancer IP pool', defaultClusterOptions.loadBalancerIPRange)
+  .option('--ipam-repair-interval <duration>', 'how often ipam reconciles allocations with Services', defaultClusterOptions.ipamRepairInterval)
+  .option('--cluster-cidr <cidr>', 'pod range; this node takes its first /24', defaultClusterOptions.clusterCIDR)
+  .option('--node-name <name>', 'name of this machine as a Node', localNodeName())
+  .option('-d, --detach', 'return once the cluster is ready and leave it running')
+  .action(async (opts) => {
+    await up(
+      {
+        dataDir: dataDir(opts.dataDir),
+        host: defaultClusterOptions.host,
+        apiPort: opts.apiPort,
+        ipamPort: opts.ipamPort,
+        serviceClusterIPRange: opts.serviceClusterIpRange,
+        nodePortRange: opts.nodePortRange,
+        loadBalancerIPRange: opts.loadBalancerIpRange,
+        ipamRepairInterval: opts.ipamRepairInterval,
+        clusterCIDR: opts.clusterCidr,
+        nodeName: opts.nodeName,
+      },
+      Boolean(opts.detach),
+      process.argv.slice(1),
+    );
+  });
+
+program
+  .command('down')
+  .description('stop the cluster running on a data dir')
+  .option(...dataDirOption)
+  .action((opts) => down(dataDir(opts.dataDir)));
+
+program
+  .command('status')
+  .description('show the cluster components; exits non-zero when one is not ready')
+  .option(...dataDirOption)
+  .action((opts) => status(dataDir(opts.dataDir)));
+
+/** Wraps a flag parser so its message reaches the user through commander's error output. */
+function repeatable<T>(parse: (v: string) => T) {
+  return (value: string, previous: T[] = []) => {
+    try {
+      return [...previous, parse(value)];
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
+const kubeconfigOption = ['--kubeconfig <path>', 'kubeconfig to use (default: <data-dir>/kubeconfig, then $KUBECONFIG)'] as const;
+
+program
+  .command('run')
+  .description('run a process as a Pod on this node (a one-pod kubelet)')
+  .argument('<name>', 'the Pod name')
+  .argument('<command...>', 'the command and its arguments, after --')
+  .option('-n, --namespace <ns>', 'namespace of the Pod', 'default')
+  .option('-l, --label <key=value>', 'a label (repeatable)', repeatable(parseLabel), [])
+  .option('-p, --port <[name:]port[/proto]>', 'a container port (repeatable); the first is $PORT', repeatable(parsePort), [])
+  .option('--readiness <probe>', 'readiness probe: http:PATH, tcp, or exec:COMMAND (default: ready once started)')
+  .option('--grace-period <seconds>', 'how long the process gets to stop after SIGTERM', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of seconds.');
+    return n;
+  }, 5)
+  .option('--node <name>', 'the Node to run on (default: the registered one)')
+  .option(...dataDirOption)
+  .option(...kubeconfigOption)
+  .action(async (name: string, command: string[], opts) => {
+    let readiness;
+    try {
+      readiness = parseReadiness(opts.readiness);
+    } catch (err) {
+      throw new CliError((err as Error).message, 'see `knet run --help`');
+    }
+    const dir = dataDir(opts.dataDir);
+    process.exitCode = await run({
+      cluster: await clusterConfig(dir, opts.kubeconfig),
+      stateDir: dir.root,
+      node: opts.node,
+      spec: {
+        name,
+        namespace: opts.namespace,
+        labels: Object.fromEntries(opts.label as [string, string][]),
+        ports: opts.port,
+        readiness,
+        command,
+        gracePeriodSeconds: opts.gracePeriod,
+      },
+    });
+  });
+
+program
+  .command('env')
+  .description("print the service environment variables a new Pod in the namespace gets")
+  .option('-n, --namespace <ns>', 'namespace', 'default')
+  .option(...dataDirOption)
+  .option(...kubeconfigOption)
+  .action(async (opts) => {
+    const client = new KubeClient(await clusterConfig(dataDir(opts.dataDir), opts.kubeconfig));
+    try {
+      const env = await serviceEnvironment(client, opts.namespace);
+      process.stdout.write(Object.keys(env).sort().map((k) => `${k}=${env[k]}\n`).join(''));
+    } finally {
+      await client.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`knet: ${err.message}\n${err.fix ? `  ${err.fix.replace(/\n/g, '\n  ')}\n` : ''}`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`knet: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  }
+}

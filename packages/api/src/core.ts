@@ -139,6 +139,7 @@ export interface Probe {
 export interface EnvVar {
   name: string;
   value?: string;
+  valueFrom?: Record<string, unknown>;
 }
 
 export interface Container {
@@ -149,6 +150,11 @@ export interface Container {
   ports?: ContainerPort[];
   env?: EnvVar[];
   readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  workingDir?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
 }
 
 export interface PodSpec {
@@ -161,6 +167,11 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   enableServiceLinks?: boolean;
   dnsPolicy?: string;
+  schedulerName?: string;
+  serviceAccountName?: string;
+  securityContext?: Record<string, unknown>;
+  readinessGates?: { conditionType: string }[];
+  initContainers?: Container[];
 }
 
 export interface PodIP {
@@ -174,7 +185,21 @@ export interface ContainerStatus {
   restartCount: number;
   image?: string;
   imageID?: string;
-  state?: Record<string, unknown>;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: {
+    exitCode: number;
+    signal?: number;
+    reason?: string;
+    message?: string;
+    startedAt?: string;
+    finishedAt?: string;
+  };
 }
 
 export interface PodStatus {
@@ -186,6 +211,9 @@ export interface PodStatus {
   podIPs?: PodIP[];
   startTime?: string;
   containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
+  nominatedNodeName?: string;
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
   reason?: string;
   message?: string;
 }

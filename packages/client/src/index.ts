@@ -1,1 +1,15 @@
-export {};
+export { KubeClient } from './client.js';
+export type { ClusterConfig, ClientOptions, CallOptions, ListOptions, WatchOptions, WriteOptions, DeleteOptions, PatchType } from './client.js';
+export { ApiError, apiErrorFromResponse, statusForCode, isStatus, isNotFound, isAlreadyExists, isConflict, isInvalid, isGone, isTooLargeResourceVersion, needsRelist } from './errors.js';
+export { resources, resourcePath, apiVersionOf } from './resources.js';
+export type { ResourceRef } from './resources.js';
+export { loadKubeconfig, kubeconfigYaml, kubeconfigPaths } from './kubeconfig.js';
+export type { KubeconfigSpec } from './kubeconfig.js';
+export { Informer } from './informer.js';
+export type { InformerOptions, Logger } from './informer.js';
+export { IndexedCache, objectKey } from './cache.js';
+export type { IndexFunc } from './cache.js';
+export { Backoff, sleep } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { LineSplitter } from './ndjson.js';
+export type { KubeList, KubeObject, WatchEvent, Status } from '@knet/api';

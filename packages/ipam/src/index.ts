@@ -1,1 +1,13 @@
-export {};
+export * from './types.js';
+export * from './errors.js';
+export * from './cidr.js';
+export { BandedBitmap, bandSize } from './bitmap.js';
+export * from './bitmap-allocator.js';
+export * from './port-allocator.js';
+export { IpamState, type IpamConfig, type Mutation, type RangeUsage } from './state.js';
+export * from './repair.js';
+export * from './server.js';
+export * from './client.js';
+export * from './services.js';
+export type { Logger } from './logger.js';
+export { PROTO_PATH } from './proto.js';

@@ -1,1 +1,5 @@
-export {};
+export { Store } from './store.js';
+export { StoreError, qualifiedResource } from './errors.js';
+export type { StoreErrorReason } from './errors.js';
+export { parseResourceVersion } from './keys.js';
+export type { ListOptions, ListResult, StoreEvent, StoreEventType, WatchOptions, Watcher, StoreOptions } from './types.js';

@@ -1,0 +1,30 @@
+// Prometheus metrics named as kube-apiserver's, on a registry of our own (several servers can
+// share a process in tests).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'apiserver_request_total',
+    help: 'Counter of apiserver requests broken out for each verb, resource and HTTP response code.',
+    labelNames: ['verb', 'resource', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'apiserver_request_duration_seconds',
+    help: 'Response latency distribution in seconds for each verb and resource.',
+    labelNames: ['verb', 'resource'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly watchers = new Gauge({
+    name: 'apiserver_longrunning_requests',
+    help: 'Gauge of all active long-running apiserver requests (watches).',
+    labelNames: ['verb'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(defaultMetrics = false) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,618 @@
+// The generic REST handlers (get, list, watch, create, update, patch, delete) for every kind in
+// the registry. Per-kind behaviour comes from the api package's strategies; Services add IP and
+// NodePort allocation; namespaces cascade their deletion.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import {
+  invalidStatus, strategies, tableFor,
+  type KubeObject, type ResourceInfo, type Service, type Status, type Strategy, type Table,
+} from '@knet/api';
+import type { Logger } from 'pino';
+import { decodeJSON, isPlainObject, readBody } from './body.js';
+import { storeErrorReason, type ObjectStore } from './deps.js';
+import { parseFieldValidation, pruneUnknownFields, typeErrors, type FieldValidation } from './field-validation.js';
+import { mediaType, tableRequested, type TableRequest } from './negotiation.js';
+import { componentSchemas, schemaNameFor, type Schema } from './openapi-schemas.js';
+import { applyPatch, PatchError, patchContentTypes } from './patch.js';
+import { decodeProtobufObject, ProtobufError } from './protobuf.js';
+import { applyCreate, applyUpdate } from './server-side-apply.js';
+import type { ResourcePath } from './request-path.js';
+import { listFilter } from './selection.js';
+import { dropTypeDependentFields, heldBy, patchAllocatedValues, type Held, type ServiceAllocator } from './service-allocation.js';
+import { ApiError, errors, failure, fromStoreError, success } from './status.js';
+import { WatchStream } from './watch.js';
+
+export interface RestOptions {
+  store: ObjectStore;
+  allocator: ServiceAllocator;
+  log: Logger;
+  bookmarkIntervalMs: number;
+  /** Upper bound for a watch without timeoutSeconds; kube-apiserver picks 30-60 min. */
+  maxWatchTimeoutMs: number;
+  maxWatchBufferedEvents: number;
+  onWatch?: (delta: 1 | -1) => void;
+}
+
+/** The namespaces Kubernetes never lets you delete. */
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+/** Kinds whose DELETE answers with the deleted object rather than a Status, as kube-apiserver does. */
+const RETURNS_DELETED_OBJECT = new Set(['services', 'pods', 'namespaces']);
+/** Kinds that PUT may create (AllowCreateOnUpdate in their kube-apiserver strategy). */
+const CREATE_ON_UPDATE = new Set(['endpoints']);
+const MAX_RETRIES = 8;
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
+export function storeKey(info: ResourceInfo): string {
+  return info.group ? `${info.group}/${info.plural}` : info.plural;
+}
+
+export function apiVersionOf(info: ResourceInfo): string {
+  return info.group ? `${info.group}/${info.version}` : info.version;
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: ResourcePath;
+  strategy: Strategy;
+  info: ResourceInfo;
+  query: URLSearchParams;
+  warnings: string[];
+}
+
+export class RestHandlers {
+  constructor(private readonly opts: RestOptions) {}
+
+  /** Serves one resource request; returns the Kubernetes verb (for metrics). Throws ApiError. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: ResourcePath, strategy: Strategy, query: URLSearchParams): Promise<string> {
+    const call: Call = { req, res, path, strategy, info: strategy.info, query, warnings: [] };
+    const { info } = strategy;
+    if (path.subresource && !info.subresources.includes(path.subresource)) throw new ApiError(errors.pathNotFound());
+    if (info.namespaced && path.name && path.namespace === undefined) throw new ApiError(errors.pathNotFound());
+    const method = req.method ?? 'GET';
+    if (!path.name) {
+      if (method === 'GET') {
+        if (query.get('watch') === '1' || query.get('watch') === 'true') {
+          await this.watch(call);
+          return 'WATCH';
+        }
+        await this.list(call);
+        return 'LIST';
+      }
+      if (method === 'POST') {
+        if (info.namespaced && path.namespace === undefined) throw new ApiError(errors.methodNotAllowed());
+        await this.create(call);
+        return 'POST';
+      }
+      if (method === 'DELETE' && !path.subresource && info.verbs.includes('deletecollection')) {
+        await this.deleteCollection(call);
+        return 'DELETECOLLECTION';
+      }
+      throw new ApiError(errors.methodNotAllowed());
+    }
+    switch (method) {
+      case 'GET':
+        await this.get(call);
+        return 'GET';
+      case 'PUT':
+        await this.update(call);
+        return 'PUT';
+      case 'PATCH':
+        await this.patch(call);
+        return 'PATCH';
+      case 'DELETE':
+        if (path.subresource) throw new ApiError(errors.methodNotAllowed());
+        await this.delete(call);
+        return 'DELETE';
+      default:
+        throw new ApiError(errors.methodNotAllowed());
+    }
+  }
+
+  // ---- reads ----
+
+  private async get(c: Call): Promise<void> {
+    const obj = await this.load(c.info, c.path.namespace ?? '', c.path.name!);
+    const table = tableRequested(c.req.headers.accept);
+    if (table) return send(c, 200, this.table(c, [obj], table));
+    send(c, 200, obj);
+  }
+
+  private async list(c: Call): Promise<void> {
+    const filter = listFilter(c.info, c.query.get('labelSelector') ?? '', c.query.get('fieldSelector') ?? '');
+    const limit = parseNonNegativeInt(c.query.get('limit'), 'limit');
+    const cont = c.query.get('continue') ?? undefined;
+    let result;
+    try {
+      result = await this.opts.store.list(storeKey(c.info), {
+        ...(c.path.namespace !== undefined ? { namespace: c.path.namespace } : {}),
+        ...(filter ? { filter } : {}),
+        ...(limit ? { limit } : {}),
+        ...(cont ? { continue: cont } : {}),
+      });
+    } catch (err) {
+      if (storeErrorReason(err) === 'Gone') throw new ApiError(errors.expired((err as Error).message));
+      if (storeErrorReason(err) === 'StorageError' && cont) throw new ApiError(errors.badRequest((err as Error).message));
+      throw err;
+    }
+    const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+    if (result.continue) meta['continue'] = result.continue;
+    if (result.remainingItemCount !== undefined && result.continue) meta['remainingItemCount'] = result.remainingItemCount;
+    const table = tableRequested(c.req.headers.accept);
+    if (table) {
+      const t = this.table(c, result.items, table);
+      t.metadata = { ...t.metadata, ...meta };
+      return send(c, 200, t);
+    }
+    send(c, 200, { kind: c.info.listKind, apiVersion: apiVersionOf(c.info), metadata: meta, items: result.items });
+  }
+
+  private async watch(c: Call): Promise<void> {
+    const filter = listFilter(c.info, c.query.get('labelSelector') ?? '', c.query.get('fieldSelector') ?? '');
+    const timeoutSeconds = parseNonNegativeInt(c.query.get('timeoutSeconds'), 'timeoutSeconds');
+    const maxMs = this.opts.maxWatchTimeoutMs;
+    const timeoutMs = timeoutSeconds ? Math.min(timeoutSeconds * 1000, maxMs) : maxMs * (0.5 + Math.random() * 0.5);
+    const table = tableRequested(c.req.headers.accept);
+    if (table) this.table(c, [], table); // rejects a bad includeObject before the stream starts
+    const rv = c.query.get('resourceVersion') ?? undefined;
+    if (rv && !/^\d+$/.test(rv)) throw new ApiError(errors.badRequest(`invalid resource version: ${rv}`));
+    const { info } = c;
+    const stream = new WatchStream(c.res, {
+      store: this.opts.store,
+      resource: storeKey(info),
+      ...(c.path.namespace !== undefined ? { namespace: c.path.namespace } : {}),
+      ...(rv ? { resourceVersion: rv } : {}),
+      ...(filter ? { filter } : {}),
+      allowBookmarks: c.query.get('allowWatchBookmarks') === 'true' || c.query.get('allowWatchBookmarks') === '1',
+      bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
+      timeoutMs,
+      maxBufferedEvents: this.opts.maxWatchBufferedEvents,
+      encode: (_type, obj) => (table ? this.table(c, [obj], table) : obj),
+      bookmark: (resourceVersion) => ({ kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion } }),
+      onEnd: (reason) => {
+        this.opts.onWatch?.(-1);
+        if (reason === 'slow') this.opts.log.warn({ resource: info.plural, reason }, 'closing watch of a consumer that cannot keep up');
+      },
+    });
+    this.opts.onWatch?.(1);
+    await stream.start();
+  }
+
+  private table(c: Call, objs: KubeObject[], t: TableRequest): Table {
+    const io = c.query.get('includeObject') ?? 'Metadata';
+    if (io !== 'None' && io !== 'Object' && io !== 'Metadata') {
+      throw new ApiError(errors.badRequest(`includeObject: Unsupported value: "${io}": supported values: "Metadata", "None", "Object"`));
+    }
+    const table = tableFor(c.info.plural, objs, { includeObject: io });
+    if (t.version === 'v1beta1') (table as { apiVersion: string }).apiVersion = 'meta.k8s.io/v1beta1';
+    return table;
+  }
+
+  // ---- writes ----
+
+  private async create(c: Call, decoded?: KubeObject): Promise<void> {
+    const { info, strategy } = c;
+    const dryRun = parseDryRun(c.query);
+    const obj = decoded ?? (await this.decodeObject(c));
+    const ns = c.path.namespace;
+    if (info.namespaced) {
+      if (obj.metadata.namespace && obj.metadata.namespace !== ns) {
+        throw new ApiError(errors.badRequest('the namespace of the provided object does not match the namespace sent on the request'));
+      }
+      obj.metadata.namespace = ns!;
+      await this.requireNamespace(ns!);
+    } else {
+      delete obj.metadata.namespace;
+    }
+    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix();
+    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'selfLink'] as const) delete obj.metadata[k as keyof typeof obj.metadata];
+    strategy.prepareForCreate(obj);
+    this.validate(c, strategy.validate(obj), obj);
+    if (dryRun) {
+      obj.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      return send(c, 201, obj);
+    }
+    let held: Held = { ips: [], ports: [] };
+    if (info.plural === 'services' && info.group === '') held = await this.opts.allocator.allocateOnCreate(obj as Service);
+    try {
+      const created = await this.opts.store.create(storeKey(info), obj);
+      send(c, 201, created);
+    } catch (err) {
+      await this.opts.allocator.release(await this.notHeldByExisting(info, obj, held, err));
+      throw this.storeFailure(err, info, obj.metadata.name ?? '');
+    }
+  }
+
+  private async update(c: Call): Promise<void> {
+    const obj = await this.decodeObject(c);
+    const { path, info } = c;
+    if (obj.metadata.name && obj.metadata.name !== path.name) {
+      throw new ApiError(errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${path.name})`));
+    }
+    if (info.namespaced && obj.metadata.namespace && obj.metadata.namespace !== path.namespace) {
+      throw new ApiError(errors.badRequest('the namespace of the provided object does not match the namespace sent on the request'));
+    }
+    obj.metadata.name = path.name!;
+    if (info.namespaced) obj.metadata.namespace = path.namespace!;
+    else delete obj.metadata.namespace;
+    const userRV = obj.metadata.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      let old: KubeObject;
+      try {
+        old = await this.opts.store.get(storeKey(info), path.namespace ?? '', path.name!);
+      } catch (err) {
+        if (storeErrorReason(err) === 'NotFound' && CREATE_ON_UPDATE.has(info.plural) && !path.subresource) {
+          delete obj.metadata.resourceVersion;
+          return this.create(c, obj);
+        }
+        throw this.storeFailure(err, info, path.name!);
+      }
+      const next = structuredClone(obj);
+      if (!userRV) next.metadata.resourceVersion = old.metadata.resourceVersion!;
+      const result = await this.commitUpdate(c, next, old);
+      if (result === 'conflict' && !userRV && attempt < MAX_RETRIES) continue;
+      if (result === 'conflict') throw new ApiError(errors.conflict(info.plural, path.name!, 'the object has been modified; please apply your changes to the latest version and try again', info.group));
+      return send(c, 200, result);
+    }
+  }
+
+  private async patch(c: Call): Promise<void> {
+    const { info, path } = c;
+    const ct = mediaType(c.req.headers['content-type']);
+    if (ct === 'application/apply-patch+yaml') return this.apply(c);
+    const type = patchContentTypes[ct];
+    if (!type) throw new ApiError(errors.unsupportedMediaType(ct));
+    const patch = decodeJSON(await readBody(c.req));
+    const schema = this.schemaOf(info);
+    for (let attempt = 0; ; attempt++) {
+      const old = await this.load(info, path.namespace ?? '', path.name!);
+      let patched: unknown;
+      try {
+        patched = applyPatch(type, old, patch, schema);
+      } catch (err) {
+        if (err instanceof PatchError) {
+          throw new ApiError(failure(422, 'Invalid', `the server rejected our request due to an error in our request: ${err.message}`,
+            { causes: [{ reason: 'FieldValueInvalid', message: err.message, field: 'patch' }] }));
+        }
+        throw err;
+      }
+      if (!isPlainObject(patched) || !isPlainObject(patched['metadata'])) {
+        throw new ApiError(errors.badRequest('the patch produced an object without metadata'));
+      }
+      const next = patched as unknown as KubeObject;
+      if (next.metadata.name !== path.name || (info.namespaced && next.metadata.namespace !== path.namespace)) {
+        throw new ApiError(errors.badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${path.name})`));
+      }
+      if (next.metadata.uid !== old.metadata.uid) {
+        throw new ApiError(errors.conflict(info.plural, path.name!, `Precondition failed: UID in precondition: ${String(next.metadata.uid)}, UID in object meta: ${String(old.metadata.uid)}`, info.group));
+      }
+      const userRV = next.metadata.resourceVersion !== old.metadata.resourceVersion;
+      this.checkFields(c, next);
+      const result = await this.commitUpdate(c, next, old);
+      if (result === 'conflict' && !userRV && attempt < MAX_RETRIES) continue;
+      if (result === 'conflict') throw new ApiError(errors.conflict(info.plural, path.name!, 'the object has been modified; please apply your changes to the latest version and try again', info.group));
+      return send(c, 200, result);
+    }
+  }
+
+  /** Server-side apply (see server-side-apply.ts): creates when absent, else merges the applied fields. */
+  private async apply(c: Call): Promise<void> {
+    const { info, path } = c;
+    const manager = c.query.get('fieldManager');
+    if (!manager) throw new ApiError(errors.badRequest('fieldManager is required for apply requests'));
+    const buf = await readBody(c.req);
+    let applied: unknown;
+    try {
+      applied = JSON.parse(buf.toString('utf8'));
+    } catch {
+      throw new ApiError(errors.badRequest('knet accepts apply configurations as JSON (which kubectl sends), not YAML'));
+    }
+    if (!isPlainObject(applied)) throw new ApiError(errors.badRequest('the apply configuration must be an object'));
+    if (applied['kind'] !== info.kind || applied['apiVersion'] !== apiVersionOf(info)) {
+      throw new ApiError(errors.badRequest(`the apply configuration must have apiVersion "${apiVersionOf(info)}" and kind "${info.kind}"`));
+    }
+    if (!isPlainObject(applied['metadata'])) applied['metadata'] = {};
+    const obj = applied as unknown as KubeObject;
+    if (obj.metadata.name !== undefined && obj.metadata.name !== path.name) {
+      throw new ApiError(errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${path.name})`));
+    }
+    if (info.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== path.namespace) {
+      throw new ApiError(errors.badRequest('the namespace of the provided object does not match the namespace sent on the request'));
+    }
+    obj.metadata.name = path.name!;
+    if (info.namespaced) obj.metadata.namespace = path.namespace!;
+    this.checkFields(c, obj);
+    const schema = this.schemaOf(info);
+    for (let attempt = 0; ; attempt++) {
+      let current: KubeObject;
+      try {
+        current = await this.opts.store.get(storeKey(info), path.namespace ?? '', path.name!);
+      } catch (err) {
+        if (storeErrorReason(err) === 'NotFound' && !path.subresource) return this.create(c, applyCreate(obj, manager, schema));
+        throw this.storeFailure(err, info, path.name!);
+      }
+      const next = applyUpdate(current, obj, manager, schema);
+      next.metadata.resourceVersion = current.metadata.resourceVersion!;
+      const result = await this.commitUpdate(c, next, current);
+      if (result === 'conflict' && attempt < MAX_RETRIES) continue;
+      if (result === 'conflict') throw new ApiError(errors.conflict(info.plural, path.name!, 'the object has been modified; please apply your changes to the latest version and try again', info.group));
+      return send(c, 200, result);
+    }
+  }
+
+  /** prepare, validate, allocate, store. Returns 'conflict' when the stored RV moved on. */
+  private async commitUpdate(c: Call, obj: KubeObject, stored: KubeObject): Promise<KubeObject | 'conflict'> {
+    const { info, strategy, path } = c;
+    const dryRun = parseDryRun(c.query);
+    const old = structuredClone(stored);
+    obj.apiVersion = apiVersionOf(info);
+    obj.kind = info.kind;
+    const isService = info.plural === 'services' && info.group === '';
+    if (path.subresource === 'status') {
+      strategy.prepareForStatusUpdate(obj, old);
+    } else {
+      strategy.prepareForUpdate(obj, old);
+      if (isService) {
+        dropTypeDependentFields(obj as Service, old as Service);
+        patchAllocatedValues(obj as Service, old as Service);
+      }
+    }
+    const errs = path.subresource === 'status' ? strategy.validateStatusUpdate(obj, old) : strategy.validateUpdate(obj, old);
+    this.validate(c, errs, obj);
+    if (dryRun) return obj;
+    let allocated: Held = { ips: [], ports: [] };
+    let toRelease: Held = { ips: [], ports: [] };
+    if (isService && !path.subresource) {
+      ({ allocated, toRelease } = await this.opts.allocator.allocateOnUpdate(obj as Service, old as Service));
+    }
+    try {
+      const updated = await this.opts.store.update(storeKey(info), obj);
+      await this.opts.allocator.release(toRelease);
+      return updated;
+    } catch (err) {
+      await this.opts.allocator.release(allocated);
+      if (storeErrorReason(err) === 'Conflict') return 'conflict';
+      throw this.storeFailure(err, info, path.name!);
+    }
+  }
+
+  private async delete(c: Call): Promise<void> {
+    const { info, path } = c;
+    const opts = await this.deleteOptions(c);
+    const dryRun = opts.dryRun || parseDryRun(c.query);
+    if (info.plural === 'namespaces' && info.group === '' && PROTECTED_NAMESPACES.has(path.name!)) {
+      throw new ApiError(failure(403, 'Forbidden', `namespaces "${path.name}" is forbidden: this namespace may not be deleted`,
+        { name: path.name!, kind: 'namespaces' }));
+    }
+    const current = await this.load(info, path.namespace ?? '', path.name!);
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== current.metadata.uid) {
+      throw new ApiError(errors.conflict(info.plural, path.name!, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`, info.group));
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+      throw new ApiError(errors.conflict(info.plural, path.name!, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`, info.group));
+    }
+    if (dryRun) return send(c, 200, RETURNS_DELETED_OBJECT.has(info.plural) ? current : success({ name: path.name!, kind: info.plural, uid: current.metadata.uid! }));
+    if (info.plural === 'namespaces' && info.group === '') {
+      await this.emptyNamespace(path.name!);
+    }
+    let deleted: KubeObject;
+    try {
+      deleted = await this.opts.store.delete(storeKey(info), path.namespace ?? '', path.name!, {
+        ...(pre?.uid ? { uid: pre.uid } : {}),
+        ...(pre?.resourceVersion ? { resourceVersion: pre.resourceVersion } : {}),
+      });
+    } catch (err) {
+      throw this.storeFailure(err, info, path.name!);
+    }
+    if (info.plural === 'services' && info.group === '') await this.opts.allocator.release(heldBy(deleted as Service));
+    if (info.plural === 'namespaces' && info.group === '') {
+      const ns = structuredClone(deleted) as KubeObject & { status?: { phase?: string } };
+      ns.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      ns.status = { ...(ns.status ?? {}), phase: 'Terminating' };
+      return send(c, 200, ns);
+    }
+    if (RETURNS_DELETED_OBJECT.has(info.plural)) return send(c, 200, deleted);
+    send(c, 200, success({ name: path.name!, ...(info.group ? { group: info.group } : {}), kind: info.plural, uid: deleted.metadata.uid! }));
+  }
+
+  /** DELETE on a collection: every object matching the selectors, answered with the list of them. */
+  private async deleteCollection(c: Call): Promise<void> {
+    const { info, path } = c;
+    if (info.plural === 'namespaces' && info.group === '') throw new ApiError(errors.methodNotAllowed());
+    const opts = await this.deleteOptions(c);
+    const dryRun = opts.dryRun || parseDryRun(c.query);
+    const filter = listFilter(info, c.query.get('labelSelector') ?? '', c.query.get('fieldSelector') ?? '');
+    const key = storeKey(info);
+    const listed = await this.opts.store.list(key, { ...(path.namespace !== undefined ? { namespace: path.namespace } : {}), ...(filter ? { filter } : {}) });
+    const deleted: KubeObject[] = [];
+    for (const o of listed.items) {
+      if (dryRun) {
+        deleted.push(o);
+        continue;
+      }
+      try {
+        const d = await this.opts.store.delete(key, o.metadata.namespace ?? '', o.metadata.name!);
+        if (info.plural === 'services' && info.group === '') await this.opts.allocator.release(heldBy(d as Service));
+        deleted.push(d);
+      } catch (err) {
+        if (storeErrorReason(err) !== 'NotFound') throw this.storeFailure(err, info, o.metadata.name ?? '');
+      }
+    }
+    send(c, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: this.opts.store.resourceVersion() }, items: deleted });
+  }
+
+  /**
+   * A create that lost to an existing object of the same name must not release what that object
+   * holds: ipam answers a same-owner request for an IP it already holds with success.
+   */
+  private async notHeldByExisting(info: ResourceInfo, obj: KubeObject, held: Held, err: unknown): Promise<Held> {
+    if (storeErrorReason(err) !== 'AlreadyExists' || (held.ips.length === 0 && held.ports.length === 0)) return held;
+    try {
+      const existing = heldBy((await this.opts.store.get(storeKey(info), obj.metadata.namespace ?? '', obj.metadata.name ?? '')) as Service);
+      return { ips: held.ips.filter((ip) => !existing.ips.includes(ip)), ports: held.ports.filter((p) => !existing.ports.includes(p)) };
+    } catch {
+      return held;
+    }
+  }
+
+  /** Synchronous namespace finalization: every namespaced object in it is deleted first. */
+  private async emptyNamespace(ns: string): Promise<void> {
+    for (const s of strategies) {
+      if (!s.info.namespaced) continue;
+      const key = storeKey(s.info);
+      const { items } = await this.opts.store.list(key, { namespace: ns });
+      for (const o of items) {
+        try {
+          const d = await this.opts.store.delete(key, ns, o.metadata.name!);
+          if (s.info.plural === 'services' && s.info.group === '') await this.opts.allocator.release(heldBy(d as Service));
+        } catch (err) {
+          if (storeErrorReason(err) !== 'NotFound') throw err;
+        }
+      }
+    }
+  }
+
+  private async deleteOptions(c: Call): Promise<{ dryRun: boolean; preconditions?: { uid?: string; resourceVersion?: string } }> {
+    const buf = await readBody(c.req);
+    // typed clients may send DeleteOptions as protobuf; only JSON options are honoured
+    if (mediaType(c.req.headers['content-type']) === PROTOBUF) return { dryRun: false };
+    if (buf.length === 0 || buf.toString('utf8').trim() === '') return { dryRun: false };
+    const body = decodeJSON(buf);
+    if (!isPlainObject(body)) throw new ApiError(errors.badRequest('DeleteOptions must be a JSON object'));
+    const dryRun = Array.isArray(body['dryRun']) && body['dryRun'].includes('All');
+    const p = body['preconditions'];
+    if (p !== undefined && p !== null && !isPlainObject(p)) throw new ApiError(errors.badRequest('preconditions must be an object'));
+    const out: { dryRun: boolean; preconditions?: { uid?: string; resourceVersion?: string } } = { dryRun };
+    if (isPlainObject(p)) {
+      out.preconditions = {};
+      if (typeof p['uid'] === 'string' && p['uid']) out.preconditions.uid = p['uid'];
+      if (typeof p['resourceVersion'] === 'string' && p['resourceVersion']) out.preconditions.resourceVersion = p['resourceVersion'];
+    }
+    return out;
+  }
+
+  // ---- helpers ----
+
+  private schemaOf(info: ResourceInfo): Schema | undefined {
+    const n = schemaNameFor(info.group, info.kind);
+    return n ? componentSchemas[n] : undefined;
+  }
+
+  private async decodeObject(c: Call): Promise<KubeObject> {
+    const ct = mediaType(c.req.headers['content-type']);
+    let body: unknown;
+    if (ct === PROTOBUF) {
+      try {
+        body = decodeProtobufObject(await readBody(c.req));
+      } catch (err) {
+        if (err instanceof ProtobufError) throw new ApiError(errors.badRequest(err.message));
+        throw err;
+      }
+    } else if (ct === 'application/json' || ct === '') {
+      body = decodeJSON(await readBody(c.req));
+    } else {
+      throw new ApiError(errors.unsupportedMediaType(ct));
+    }
+    const { info } = c;
+    if (!isPlainObject(body)) throw new ApiError(errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`));
+    const kind = body['kind'];
+    const apiVersion = body['apiVersion'];
+    if (kind !== undefined && kind !== info.kind) {
+      throw new ApiError(errors.badRequest(`${String(kind)} in version "${String(apiVersion ?? '')}" cannot be handled as a ${info.kind}: the kind of the object does not match the kind of the request`));
+    }
+    if (apiVersion !== undefined && apiVersion !== apiVersionOf(info)) {
+      throw new ApiError(errors.badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(info)})`));
+    }
+    if (body['metadata'] === undefined || body['metadata'] === null) body['metadata'] = {};
+    if (!isPlainObject(body['metadata'])) throw new ApiError(errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: metadata must be an object`));
+    body['apiVersion'] = apiVersionOf(info);
+    body['kind'] = info.kind;
+    const obj = body as unknown as KubeObject;
+    this.checkFields(c, obj);
+    return obj;
+  }
+
+  /** fieldValidation: unknown fields are pruned; Strict rejects, Warn (the default) warns. */
+  private checkFields(c: Call, obj: KubeObject): void {
+    const fv = parseFieldValidation(c.query.get('fieldValidation') ?? undefined);
+    if (fv instanceof Error) throw new ApiError(errors.badRequest(fv.message));
+    const mode: FieldValidation = fv ?? 'Warn';
+    const schema = this.schemaOf(c.info);
+    const mismatched = typeErrors(obj, schema);
+    if (mismatched.length > 0) {
+      throw new ApiError(errors.badRequest(`${c.info.kind} in version "${c.info.version}" cannot be handled as a ${c.info.kind}: ${mismatched.slice(0, 5).join('; ')}`));
+    }
+    const unknown = pruneUnknownFields(obj, schema);
+    if (unknown.length === 0 || mode === 'Ignore') return;
+    if (mode === 'Strict') {
+      throw new ApiError(errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`));
+    }
+    for (const f of unknown) c.warnings.push(`unknown field "${f}"`);
+  }
+
+  private validate(c: Call, errs: ReturnType<Strategy['validate']>, obj: KubeObject): void {
+    if (errs.length > 0) throw new ApiError(invalidStatus(c.info.kind, c.info.group, obj.metadata.name ?? '', errs));
+  }
+
+  private async requireNamespace(ns: string): Promise<void> {
+    try {
+      await this.opts.store.get('namespaces', '', ns);
+    } catch (err) {
+      if (storeErrorReason(err) === 'NotFound') throw new ApiError(errors.notFound('namespaces', ns));
+      throw err;
+    }
+  }
+
+  private async load(info: ResourceInfo, ns: string, name: string): Promise<KubeObject> {
+    try {
+      return await this.opts.store.get(storeKey(info), ns, name);
+    } catch (err) {
+      throw this.storeFailure(err, info, name);
+    }
+  }
+
+  private storeFailure(err: unknown, info: ResourceInfo, name: string): unknown {
+    if (err instanceof ApiError) return err;
+    const s = fromStoreError(err, info.plural, info.group, name);
+    return s ? new ApiError(s) : err;
+  }
+}
+
+function send(c: Call, code: number, body: unknown): void {
+  if (c.warnings.length > 0) c.res.setHeader('Warning', c.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  writeJSON(c.res, code, body);
+}
+
+export function writeJSON(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = code;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function writeStatus(res: ServerResponse, s: Status): void {
+  writeJSON(res, s.code, s);
+}
+
+function parseDryRun(q: URLSearchParams): boolean {
+  const v = q.getAll('dryRun');
+  if (v.length === 0) return false;
+  for (const x of v) {
+    if (x !== 'All') throw new ApiError(errors.badRequest(`dryRun: Unsupported value: "${x}": supported values: "All"`));
+  }
+  return true;
+}
+
+function parseNonNegativeInt(v: string | null, name: string): number | undefined {
+  if (v === null || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new ApiError(errors.badRequest(`${name}: Invalid value: "${v}": must be a non-negative integer`));
+  return Number(v);
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const bytes = randomBytes(5);
+  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
+}

@@ -1,0 +1,176 @@
+// Test helper for every suite that needs a control plane: a real ipam process and a real
+// apiserver process on ephemeral ports with temp data dirs, plus a kubeconfig for kubectl.
+//   const cp = await startControlPlane(); t.teardown(() => cp.stop());
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ControlPlaneOptions {
+  /** Object store directory; a temp dir (removed by stop) when absent. */
+  dataDir?: string;
+  /** Default 127.96.0.0/12. */
+  serviceCIDR?: string;
+  nodePortRange?: string;
+  /** Extra apiserver flags, e.g. ['--watch-bookmark-interval', '200ms']. */
+  apiserverArgs?: string[];
+  /** Milliseconds to wait for both processes to be ready; default 30 s. */
+  startTimeoutMs?: number;
+}
+
+export interface ControlPlane {
+  url: string;
+  kubeconfigPath: string;
+  /** host:port of the ipam gRPC server. */
+  ipamAddress: string;
+  apiserverPid: number;
+  ipamPid: number;
+  /** Temp directory holding the kubeconfig (and the data dirs unless given). */
+  dir: string;
+  /** Stops both processes (SIGTERM by PID, SIGKILL after 5 s) and removes temp dirs. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops only the apiserver (for restart tests); startApiserver() brings it back on the same data. */
+  stopApiserver(): Promise<void>;
+  startApiserver(): Promise<void>;
+  /** Stops the ipam process (to test what the apiserver does without it). */
+  stopIpam(): Promise<void>;
+}
+
+export const APISERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+export const IPAM_MAIN = fileURLToPath(new URL('../../ipam/dist/main.js', import.meta.url));
+
+interface Proc { child: ChildProcess; output: string[] }
+
+function startProcess(script: string, args: string[], readyKey: string, timeoutMs: number): Promise<{ proc: Proc; value: string }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const proc = { child, output };
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let done = false;
+    const timer = setTimeout(() => finish(new Error(`${script} not ready after ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    const finish = (err?: Error, value?: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) {
+        killProcess(proc).finally(() => reject(err));
+      } else {
+        resolve({ proc, value: value! });
+      }
+    };
+    const remember = (line: string): void => {
+      output.push(line);
+      if (output.length > 200) output.shift();
+    };
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        remember(line);
+        if (done) continue;
+        try {
+          const j = JSON.parse(line) as Record<string, unknown>;
+          if (j['msg'] === 'ready' && typeof j[readyKey] === 'string') finish(undefined, j[readyKey] as string);
+        } catch { /* not JSON */ }
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(remember));
+    child.once('exit', (code, signal) => finish(new Error(`${script} exited (${code ?? signal}) before ready:\n${output.join('\n')}`)));
+    child.once('error', (err) => finish(err));
+  });
+}
+
+export function killProcess(p: Proc, graceMs = 5000): Promise<void> {
+  const { child } = p;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const pid = child.pid!;
+    const timer = setTimeout(() => {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try { process.kill(pid, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+  });
+}
+
+export function kubeconfig(url: string, namespace = 'default'): string {
+  return [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- name: knet', '  cluster:', `    server: ${url}`,
+    'contexts:', '- name: knet', '  context:', '    cluster: knet', '    user: knet', `    namespace: ${namespace}`,
+    'current-context: knet',
+    'users:', '- name: knet', '  user: {}', '',
+  ].join('\n');
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/readyz`);
+      await r.text();
+      if (r.ok) return;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`apiserver at ${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  if (!existsSync(IPAM_MAIN)) throw new Error(`${IPAM_MAIN} not found: build apps/ipam first (cd apps/ipam && npx tsc -b)`);
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const dir = await mkdtemp(join(tmpdir(), 'knet-cp-'));
+  const dataDir = opts.dataDir ?? join(dir, 'apiserver');
+  const cidr = opts.serviceCIDR ?? '127.96.0.0/12';
+  const procs: Proc[] = [];
+  let apiserver: Proc | undefined;
+  let stopped = false;
+  const stopAll = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(procs.map((p) => killProcess(p)));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const ipam = await startProcess(IPAM_MAIN, [
+      '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'ipam'), '--service-cluster-ip-range', cidr,
+      '--node-port-range', opts.nodePortRange ?? '30000-32767', '--repair-interval', '0',
+    ], 'address', timeoutMs);
+    procs.push(ipam.proc);
+    const ipamAddress = ipam.value;
+    let url = '';
+    const startApiserver = async (): Promise<void> => {
+      const a = await startProcess(APISERVER_MAIN, [
+        '--listen', url ? url.replace('http://', '') : '127.0.0.1:0', '--data-dir', dataDir, '--ipam', ipamAddress,
+        '--service-cluster-ip-range', cidr, '--advertise-address', '127.0.0.1', ...(opts.apiserverArgs ?? []),
+      ], 'url', timeoutMs);
+      apiserver = a.proc;
+      procs.push(a.proc);
+      url = a.value;
+      await waitReady(url, timeoutMs);
+    };
+    await startApiserver();
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig(url));
+    return {
+      url, kubeconfigPath, ipamAddress, dir,
+      get apiserverPid() { return apiserver?.child.pid ?? -1; },
+      ipamPid: ipam.proc.child.pid!,
+      stop: stopAll,
+      stopApiserver: async () => { if (apiserver) await killProcess(apiserver); },
+      startApiserver,
+      stopIpam: () => killProcess(ipam.proc),
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

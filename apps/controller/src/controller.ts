@@ -1,0 +1,439 @@
+// The endpoints controllers of kube-controller-manager in one loop per Service:
+// Endpoints, EndpointSlices, EndpointSlice mirroring, plus LoadBalancer ingress IPs.
+// Informers feed a coalescing work queue; a sync reads only the caches, computes the
+// desired objects with @knet/endpoints, and writes the differences.
+import type { EndpointSlice, Endpoints, KubeObject, Pod, Service } from '@knet/api';
+import { Informer, isConflict, isNotFound, objectKey, resources, type KubeClient, type Logger } from '@knet/client';
+import {
+  ControllerName,
+  LabelManagedBy,
+  LabelServiceName,
+  MirroringControllerName,
+  TriggerTimeTracker,
+  desiredEndpoints,
+  desiredEndpointSlices,
+  hasManagedEndpoints,
+  isPodReady,
+  mirrorEndpointSlices,
+  podIPs,
+  reconcileEndpoints,
+  selectPods,
+  selectorMatches,
+  type SlicePlan,
+} from '@knet/endpoints';
+import { ingressFor, ingressIPs, ingressIs, loadBalancerAction, withIngress } from './load-balancer.js';
+import type { ControllerMetrics } from './metrics.js';
+import { WorkQueue } from './queue.js';
+import { WriteTracker } from './write-tracker.js';
+
+/** The part of IpamClient the controller needs. */
+export interface LoadBalancerAllocator {
+  allocateLoadBalancerIP(req: { owner: string; ip?: string }): Promise<string>;
+  releaseLoadBalancerIP(ip: string): Promise<void>;
+  list?(kind: 'LoadBalancerIP'): Promise<{ value: string; owner: string }[]>;
+}
+
+export interface ControllerOptions {
+  client: KubeClient;
+  log: Logger;
+  /** Logger handed to the informers (they add their own component field); default `log`. */
+  informerLog?: Logger;
+  /** Without it LoadBalancer Services get no ingress IP (logged once per Service). */
+  ipam?: LoadBalancerAllocator;
+  concurrentSyncs?: number;
+  maxEndpointsPerSlice?: number;
+  /** Pod changes wait this long so a burst becomes one sync (--endpoint-updates-batch-period). */
+  batchPeriodMs?: number;
+  metrics?: ControllerMetrics;
+  /** Syncs of a Service that keep failing are dropped after this many retries (client-go: 15). */
+  maxRetries?: number;
+}
+
+class StaleCacheError extends Error {}
+
+const managers = new Set([ControllerName, MirroringControllerName]);
+
+export class EndpointsController {
+  readonly services: Informer<Service>;
+  readonly pods: Informer<Pod>;
+  readonly endpoints: Informer<Endpoints>;
+  readonly slices: Informer<EndpointSlice>;
+  private readonly queue = new WorkQueue<string>();
+  private readonly writes = new WriteTracker();
+  private readonly triggerTimes = new TriggerTimeTracker();
+  /** Services seen deleted (or found missing at start) whose Endpoints should go. */
+  private readonly orphans = new Set<string>();
+  /** LoadBalancer IPs to release for a Service key once it is gone. */
+  private readonly lbRelease = new Map<string, Set<string>>();
+  /** LoadBalancer IPs ipam holds per Service key. */
+  private readonly lbOwned = new Map<string, Set<string>>();
+  private readonly warnedNoIpam = new Set<string>();
+  private workers: Promise<void>[] = [];
+  private started = false;
+  private stopped = false;
+  private synced = false;
+  private readonly log: Logger;
+  /** Aborts in-flight API calls when the controller stops. */
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.log = opts.log;
+    const { client } = opts;
+    const informerLog = opts.informerLog ?? opts.log;
+    this.services = new Informer<Service>(client, resources.services, { log: informerLog });
+    this.pods = new Informer<Pod>(client, resources.pods, { log: informerLog });
+    this.endpoints = new Informer<Endpoints>(client, resources.endpoints, { log: informerLog });
+    this.slices = new Informer<EndpointSlice>(client, resources.endpointslices, {
+      log: informerLog,
+      indexers: { service: (s) => (s.metadata.labels?.[LabelServiceName] ? [`${s.metadata.namespace}/${s.metadata.labels[LabelServiceName]}`] : []) },
+    });
+    this.wireHandlers();
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const inf of [this.services, this.pods, this.endpoints, this.slices]) inf.start();
+  }
+
+  /** Resolves once every informer listed; then the workers run. */
+  async waitForSync(signal?: AbortSignal): Promise<void> {
+    await Promise.all([this.services, this.pods, this.endpoints, this.slices].map((i) => i.waitForSync(signal)));
+    if (this.synced || this.stopped) return;
+    this.synced = true;
+    await this.loadOwnedIPs();
+    this.queueLeftovers();
+    const n = Math.max(1, this.opts.concurrentSyncs ?? 5);
+    for (let i = 0; i < n; i++) this.workers.push(this.worker());
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue.shutDown();
+    this.stopping.abort();
+    await Promise.all([this.services, this.pods, this.endpoints, this.slices].map((i) => i.stop()));
+    await Promise.all(this.workers);
+  }
+
+  /** Keys waiting to sync (for metrics and tests). */
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  // ---- event handlers -------------------------------------------------------
+
+  private wireHandlers(): void {
+    const enqueue = (key: string) => this.enqueue(key);
+    this.services
+      .on('add', (s) => enqueue(objectKey(s)))
+      .on('update', (s) => enqueue(objectKey(s)))
+      .on('delete', (s) => {
+        const key = objectKey(s);
+        this.orphans.add(key);
+        const ips = ingressIPs(s);
+        if (ips.length > 0) this.lbRelease.set(key, new Set([...(this.lbRelease.get(key) ?? []), ...ips]));
+        enqueue(key);
+      });
+
+    const podEvent = (pod: Pod, old?: Pod) => {
+      if (old && !podChanged(old, pod)) return;
+      const keys = new Set(this.servicesSelecting(pod));
+      if (old && !sameLabels(old, pod)) for (const k of this.servicesSelecting(old)) keys.add(k);
+      for (const k of keys) this.enqueue(k, this.opts.batchPeriodMs);
+    };
+    this.pods
+      .on('add', (p) => podEvent(p))
+      .on('update', (p, old) => podEvent(p, old))
+      .on('delete', (p) => podEvent(p));
+
+    const endpointsEvent = (ep: Endpoints, deleted: boolean) => {
+      const key = objectKey(ep);
+      if (this.writes.observe(key, `endpoints/${ep.metadata.name}`, ep.metadata.resourceVersion, deleted)) return;
+      enqueue(key);
+    };
+    this.endpoints
+      .on('add', (e) => endpointsEvent(e, false))
+      .on('update', (e) => endpointsEvent(e, false))
+      .on('delete', (e) => endpointsEvent(e, true));
+
+    const sliceEvent = (s: EndpointSlice, deleted: boolean, old?: EndpointSlice) => {
+      const svcName = s.metadata.labels?.[LabelServiceName];
+      const managed = managers.has(s.metadata.labels?.[LabelManagedBy] ?? '');
+      const wasManaged = old ? managers.has(old.metadata.labels?.[LabelManagedBy] ?? '') : false;
+      const oldName = old?.metadata.labels?.[LabelServiceName];
+      if (old && oldName && (oldName !== svcName || managed !== wasManaged)) enqueue(`${old.metadata.namespace}/${oldName}`);
+      if (!svcName || !managed) return;
+      const key = `${s.metadata.namespace}/${svcName}`;
+      if (this.writes.observe(key, `slices/${s.metadata.name}`, s.metadata.resourceVersion, deleted)) return;
+      enqueue(key);
+    };
+    this.slices
+      .on('add', (s) => sliceEvent(s, false))
+      .on('update', (s, old) => sliceEvent(s, false, old))
+      .on('delete', (s) => sliceEvent(s, true));
+  }
+
+  private enqueue(key: string, delayMs = 0): void {
+    if (delayMs > 0) this.queue.addAfter(key, delayMs);
+    else this.queue.add(key);
+    this.opts.metrics?.queueAdds.inc();
+    this.opts.metrics?.queueDepth.set(this.queue.length);
+  }
+
+  /** Services in the Pod's namespace whose selector matches it. */
+  private servicesSelecting(pod: Pod): string[] {
+    const out: string[] = [];
+    for (const svc of this.services.list(pod.metadata.namespace ?? '')) {
+      const sel = svc.spec?.selector;
+      if (sel != null && selectorMatches(sel, pod.metadata.labels)) out.push(objectKey(svc));
+    }
+    return out;
+  }
+
+  /** At start: Endpoints and managed slices whose Service is gone are cleaned up (checkLeftoverEndpoints). */
+  private queueLeftovers(): void {
+    for (const ep of this.endpoints.list()) {
+      if (ep.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader'] !== undefined) continue;
+      const key = objectKey(ep);
+      if (!this.services.get(ep.metadata.namespace ?? '', ep.metadata.name ?? '')) {
+        this.orphans.add(key);
+        this.queue.add(key);
+      }
+    }
+    for (const s of this.slices.list()) {
+      const name = s.metadata.labels?.[LabelServiceName];
+      if (name && managers.has(s.metadata.labels?.[LabelManagedBy] ?? '') && !this.services.get(s.metadata.namespace ?? '', name)) {
+        this.queue.add(`${s.metadata.namespace}/${name}`);
+      }
+    }
+  }
+
+  // ---- workers --------------------------------------------------------------
+
+  private async worker(): Promise<void> {
+    const maxRetries = this.opts.maxRetries ?? 15;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.opts.metrics?.queueDepth.set(this.queue.length);
+      const end = this.opts.metrics?.syncDuration.startTimer();
+      try {
+        await this.sync(key);
+        this.queue.forget(key);
+        this.opts.metrics?.syncs.inc({ result: 'success' });
+      } catch (err) {
+        if (this.stopped) {
+          this.queue.done(key);
+          return;
+        }
+        const stale = err instanceof StaleCacheError;
+        this.opts.metrics?.syncs.inc({ result: stale ? 'stale' : 'error' });
+        if (this.queue.numRequeues(key) < maxRetries) {
+          const lvl = stale || isConflict(err) ? 'debug' : 'warn';
+          this.log[lvl]({ key, err: errText(err), retry: this.queue.numRequeues(key) + 1 }, 'sync failed; retrying');
+          this.queue.addRateLimited(key);
+          this.opts.metrics?.queueRetries.inc();
+        } else {
+          this.log.error({ key, err: errText(err) }, 'retry budget exceeded; dropping service from the queue');
+          this.queue.forget(key);
+        }
+      } finally {
+        end?.();
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** One Service: its Endpoints, EndpointSlices, mirrored slices and load balancer status. */
+  async sync(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const svc = this.services.get(namespace, name);
+    if (!svc) return this.syncDeleted(key, namespace, name);
+    this.orphans.delete(key);
+    if (this.writes.isStale(key)) throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
+
+    let lbError: unknown;
+    try {
+      await this.syncLoadBalancer(key, svc);
+    } catch (err) {
+      lbError = err;
+    }
+
+    if (hasManagedEndpoints(svc)) {
+      // Selected once: the computations below filter again, but only these few.
+      const pods = selectPods(svc, this.pods.list(namespace));
+      const triggerTime = this.triggerTimes.compute(svc, pods);
+      const desired = desiredEndpoints(svc, pods, { triggerTime });
+      if (desired) await this.writeEndpoints(key, this.endpoints.get(namespace, name), desired);
+      const plan = desiredEndpointSlices(svc, pods, this.slices.byIndex('service', key), {
+        maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice,
+        triggerTime,
+      });
+      await this.applyPlan(key, namespace, plan);
+    }
+    const mirror = mirrorEndpointSlices(svc, this.endpoints.get(namespace, name), this.slices.byIndex('service', key));
+    await this.applyPlan(key, namespace, mirror);
+    if (lbError) throw lbError;
+  }
+
+  private async syncDeleted(key: string, namespace: string, name: string): Promise<void> {
+    this.triggerTimes.delete(namespace, name);
+    const ep = this.endpoints.get(namespace, name);
+    if (ep && this.orphans.has(key)) {
+      await this.deleteIgnoringNotFound(() => this.opts.client.delete(resources.endpoints, namespace, name, this.call));
+      this.writes.expectDeleted(key, `endpoints/${name}`, ep.metadata.resourceVersion);
+      this.count('Endpoints', 'delete');
+      this.log.info({ key }, 'service deleted; Endpoints deleted');
+    }
+    // No garbage collector in knet: slices owned by the Service (or its Endpoints) go with it.
+    const slices = this.slices.byIndex('service', key).filter((s) => managers.has(s.metadata.labels?.[LabelManagedBy] ?? ''));
+    await this.applyPlan(key, namespace, { create: [], update: [], delete: slices });
+    this.orphans.delete(key);
+    const release = new Set([...(this.lbOwned.get(key) ?? []), ...(this.lbRelease.get(key) ?? [])]);
+    if (release.size > 0 && this.opts.ipam) await this.releaseOwned(key, release, () => true);
+    this.lbRelease.delete(key);
+  }
+
+  private async writeEndpoints(key: string, current: Endpoints | undefined, desired: Endpoints): Promise<void> {
+    const w = reconcileEndpoints(current, desired);
+    if (w.action === 'none') return;
+    const ns = desired.metadata.namespace;
+    const written =
+      w.action === 'create'
+        ? await this.opts.client.create<Endpoints>(resources.endpoints, ns, w.endpoints, this.call)
+        : await this.opts.client.update<Endpoints>(resources.endpoints, ns, w.endpoints, this.call);
+    this.writes.expectWritten(key, `endpoints/${desired.metadata.name}`, written.metadata?.resourceVersion);
+    this.count('Endpoints', w.action);
+  }
+
+  private async applyPlan(key: string, namespace: string, plan: SlicePlan): Promise<void> {
+    const { client } = this.opts;
+    for (const s of plan.create) {
+      const created = await client.create<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
+      this.writes.expectWritten(key, `slices/${created.metadata.name}`, created.metadata.resourceVersion);
+      this.count('EndpointSlice', 'create');
+    }
+    for (const s of plan.update) {
+      const updated = await client.update<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
+      this.writes.expectWritten(key, `slices/${updated.metadata.name}`, updated.metadata.resourceVersion);
+      this.count('EndpointSlice', 'update');
+    }
+    for (const s of plan.delete) {
+      const name = s.metadata.name ?? '';
+      await this.deleteIgnoringNotFound(() => client.delete(resources.endpointslices, namespace, name, this.call));
+      this.writes.expectDeleted(key, `slices/${name}`, s.metadata.resourceVersion);
+      this.count('EndpointSlice', 'delete');
+    }
+  }
+
+  private async syncLoadBalancer(key: string, svc: Service): Promise<void> {
+    const action = loadBalancerAction(svc);
+    const ipam = this.opts.ipam;
+    const owned = this.lbOwned.get(key) ?? new Set<string>();
+    if (action.kind !== 'assign') {
+      if (action.kind === 'clear') {
+        await this.opts.client.update(resources.services, svc.metadata.namespace, withIngress(svc, []), { subresource: 'status', ...this.call });
+        this.log.info({ key, ips: action.release }, 'service is no longer a LoadBalancer; ingress cleared');
+        for (const ip of action.release) owned.add(ip);
+      }
+      if (ipam) await this.releaseOwned(key, owned, () => true);
+      return;
+    }
+    if (!ipam) {
+      if (!this.warnedNoIpam.has(key)) {
+        this.warnedNoIpam.add(key);
+        this.log.warn({ key }, 'LoadBalancer Service gets no ingress IP: the controller runs without --ipam');
+      }
+      return;
+    }
+    let ip = action.ip && owned.has(action.ip) ? action.ip : !action.ip ? [...owned].sort()[0] : undefined;
+    if (!ip) {
+      ip = await ipam.allocateLoadBalancerIP({ owner: key, ip: action.ip });
+      owned.add(ip);
+      this.lbOwned.set(key, owned);
+      this.opts.metrics?.loadBalancerIPs.inc({ operation: 'assign' });
+    }
+    if (!ingressIs(svc, ip)) {
+      await this.opts.client.update(resources.services, svc.metadata.namespace, withIngress(svc, ingressFor(ip)), { subresource: 'status', ...this.call });
+      this.log.info({ key, ip }, 'load balancer ingress IP assigned');
+    }
+    const keep = ip;
+    await this.releaseOwned(key, owned, (other) => other !== keep);
+  }
+
+  /** Releases the Service's IPs that `which` selects; the rest stay owned. */
+  private async releaseOwned(key: string, owned: Set<string>, which: (ip: string) => boolean): Promise<void> {
+    for (const ip of [...owned]) {
+      if (!which(ip)) continue;
+      await this.opts.ipam!.releaseLoadBalancerIP(ip);
+      owned.delete(ip);
+      this.opts.metrics?.loadBalancerIPs.inc({ operation: 'release' });
+      this.log.info({ key, ip }, 'load balancer IP released');
+    }
+    if (owned.size === 0) this.lbOwned.delete(key);
+    else this.lbOwned.set(key, owned);
+  }
+
+  /** Learns which LoadBalancer IPs ipam holds for which Service, so they are released even after a restart. */
+  private async loadOwnedIPs(): Promise<void> {
+    const ipam = this.opts.ipam;
+    if (!ipam?.list) return;
+    try {
+      for (const a of await ipam.list('LoadBalancerIP')) {
+        const set = this.lbOwned.get(a.owner) ?? new Set<string>();
+        set.add(a.value);
+        this.lbOwned.set(a.owner, set);
+      }
+    } catch (err) {
+      this.log.warn({ err: errText(err) }, 'cannot list LoadBalancer IPs from ipam; its repair loop will release leaked ones');
+    }
+  }
+
+  private async deleteIgnoringNotFound(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private get call(): { signal: AbortSignal } {
+    return { signal: this.stopping.signal };
+  }
+
+  private count(kind: string, operation: string): void {
+    this.opts.metrics?.changes.inc({ kind, operation });
+  }
+}
+
+function sameLabels(a: KubeObject, b: KubeObject): boolean {
+  const la = a.metadata.labels ?? {};
+  const lb = b.metadata.labels ?? {};
+  const ka = Object.keys(la);
+  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
+}
+
+/** Whether a Pod update can change any Service's endpoints (podEndpointsChanged). */
+export function podChanged(old: Pod, cur: Pod): boolean {
+  if (!sameLabels(old, cur)) return true;
+  if (!!old.metadata.deletionTimestamp !== !!cur.metadata.deletionTimestamp) return true;
+  if (isPodReady(old) !== isPodReady(cur)) return true;
+  if (old.status?.phase !== cur.status?.phase) return true;
+  if (podIPs(old).join(',') !== podIPs(cur).join(',')) return true;
+  if (old.spec?.nodeName !== cur.spec?.nodeName || old.spec?.hostname !== cur.spec?.hostname || old.spec?.subdomain !== cur.spec?.subdomain) return true;
+  // Ready transition times feed the trigger-time annotation.
+  const t = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+  if (t(old) !== t(cur)) return true;
+  return JSON.stringify(old.spec?.containers?.map((c) => c.ports)) !== JSON.stringify(cur.spec?.containers?.map((c) => c.ports));
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

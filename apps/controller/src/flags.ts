@@ -1,0 +1,73 @@
+// Flag parsing for the controller (kube-controller-manager's names where it has them).
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+export interface ControllerFlags {
+  kubeconfig?: string;
+  server?: string;
+  token?: string;
+  ipam?: string;
+  concurrentSyncs: number;
+  maxEndpointsPerSlice: number;
+  batchPeriodMs: number;
+  healthzPort: number;
+  healthzBindAddress: string;
+  logLevel: string;
+}
+
+function intIn(min: number, max: number, what: string) {
+  return (s: string): number => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+/** '1s', '500ms', '0': a Go-style duration in milliseconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m || (m[2] === undefined && Number(m[1]) !== 0)) throw new InvalidArgumentError('must be a duration such as 0, 100ms or 1s.');
+  return Math.round(Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 'ms']!);
+}
+
+export function parseFlags(argv: string[]): ControllerFlags {
+  const program = new Command('controller')
+    .description('knet controller: Endpoints, EndpointSlices, EndpointSlice mirroring and LoadBalancer IPs')
+    .option('--kubeconfig <path>', 'kubeconfig of the API server (default $KUBECONFIG or ~/.kube/config unless --server is given)')
+    .option('--server <url>', 'API server URL, e.g. http://127.0.0.1:6443 (instead of a kubeconfig)')
+    .option('--token <token>', 'bearer token, with --server')
+    .option('--ipam <host:port>', 'ipam gRPC address for LoadBalancer IPs (without it LoadBalancers get none)')
+    .addOption(new Option('--concurrent-syncs <n>', 'Services synced in parallel').argParser(intIn(1, 1000, '--concurrent-syncs')).default(5))
+    .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints per EndpointSlice').argParser(intIn(1, 1000, '--max-endpoints-per-slice')).default(100))
+    .addOption(new Option('--endpoint-updates-batch-period <duration>', 'delay Pod-triggered syncs to batch bursts').argParser(parseDuration).default(0, '0'))
+    .addOption(new Option('--healthz-port <port>', 'port of /healthz and /metrics (0: off)').argParser(intIn(0, 65535, '--healthz-port')).default(10257))
+    .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .showHelpAfterError()
+    .exitOverride();
+  program.parse(argv, { from: 'node' });
+  const o = program.opts<{
+    kubeconfig?: string;
+    server?: string;
+    token?: string;
+    ipam?: string;
+    concurrentSyncs: number;
+    maxEndpointsPerSlice: number;
+    endpointUpdatesBatchPeriod: number;
+    healthzPort: number;
+    healthzBindAddress: string;
+    logLevel: string;
+  }>();
+  if (o.kubeconfig && o.server) throw new InvalidArgumentError('give --kubeconfig or --server, not both.');
+  return {
+    kubeconfig: o.kubeconfig,
+    server: o.server,
+    token: o.token,
+    ipam: o.ipam,
+    concurrentSyncs: o.concurrentSyncs,
+    maxEndpointsPerSlice: o.maxEndpointsPerSlice,
+    batchPeriodMs: o.endpointUpdatesBatchPeriod,
+    healthzPort: o.healthzPort,
+    healthzBindAddress: o.healthzBindAddress,
+    logLevel: o.logLevel,
+  };
+}

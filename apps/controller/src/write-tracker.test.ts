@@ -1,0 +1,44 @@
+import test from 'ava';
+import { WriteTracker, rvAtLeast } from './write-tracker.js';
+
+test('rvAtLeast', (t) => {
+  const table: [string | undefined, string | undefined, boolean][] = [
+    ['10', '9', true],
+    ['9', '10', false],
+    ['10', '10', true],
+    [undefined, '1', false],
+    ['1', undefined, true],
+    ['abc', 'abc', true],
+    ['abd', 'abc', false],
+  ];
+  for (const [a, b, want] of table) t.is(rvAtLeast(a, b), want, `${a} >= ${b}`);
+});
+
+test('a written object is stale until the informer shows that version', (t) => {
+  const w = new WriteTracker();
+  w.expectWritten('default/web', 'web-abc', '12');
+  t.true(w.isStale('default/web'));
+  t.true(w.observe('default/web', 'web-abc', '11', false), 'older version: ours, still pending');
+  t.true(w.isStale('default/web'));
+  t.true(w.observe('default/web', 'web-abc', '12', false), 'our write arrived');
+  t.false(w.isStale('default/web'));
+  t.false(w.observe('default/web', 'web-abc', '13', false), 'someone else changed it: news');
+});
+
+test('a deleted object is stale until the delete is seen; unexpected deletes are news', (t) => {
+  const w = new WriteTracker();
+  w.expectDeleted('ns/a', 'a-1', '5');
+  t.true(w.isStale('ns/a'));
+  t.false(w.observe('ns/a', 'a-1', '6', false));
+  t.true(w.observe('ns/a', 'a-1', '5', true));
+  t.false(w.isStale('ns/a'));
+  w.expectWritten('ns/a', 'a-2', '7');
+  t.false(w.observe('ns/a', 'a-2', '7', true));
+  t.false(w.isStale('ns/a'));
+});
+
+test('expectations expire', (t) => {
+  const w = new WriteTracker(-1);
+  w.expectWritten('ns/a', 'x', '1');
+  t.false(w.isStale('ns/a'));
+});

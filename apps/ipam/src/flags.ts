@@ -1,0 +1,80 @@
+// Flag parsing for the ipam app (names as kube-apiserver spells them where it has them).
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+export interface IpamFlags {
+  listen: string;
+  dataDir: string;
+  serviceClusterIPRange: string[];
+  nodePortRange: string;
+  loadBalancerIPRange: string[];
+  apiserver: string;
+  token?: string;
+  caFile?: string;
+  /** 0 disables the repair loop. */
+  repairIntervalMs: number;
+  /** host:port for GET /metrics; '' for none. */
+  metricsListen: string;
+}
+
+/** '60s', '500ms', '2m', '1h', or '0' (off), as Go durations are written. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (m === null || (m[2] === undefined && Number(m[1]) !== 0)) {
+    throw new InvalidArgumentError('must be a duration such as 60s, 500ms or 2m (0 turns repair off).');
+  }
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const unit = units[m[2] ?? 'ms'] ?? 1;
+  return Math.round(Number(m[1]) * unit);
+}
+
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+
+export function parseFlags(argv: string[]): IpamFlags {
+  const program = new Command('ipam')
+    .description('knet ipam: allocates ClusterIPs, NodePorts and LoadBalancer IPs over gRPC (knet.ipam.v1)')
+    .option('--listen <host:port>', 'gRPC listen address', '127.0.0.1:9091')
+    .option('--data-dir <dir>', 'directory of the allocation database', '.knet/ipam')
+    .option('--service-cluster-ip-range <cidrs>', 'ClusterIP range(s), comma-separated: one IPv4 and/or one IPv6 CIDR', '127.96.0.0/12')
+    .option('--node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--load-balancer-ip-range <cidrs>', 'LoadBalancer IP pool(s), comma-separated ("" for none)', '127.200.0.0/16')
+    .option('--apiserver <url>', 'Kubernetes API server the repair loop reads Services from', 'http://127.0.0.1:6443')
+    .option('--token <token>', 'bearer token for the API server')
+    .option('--ca-file <file>', 'CA bundle (PEM) to verify an https API server')
+    .addOption(
+      new Option('--repair-interval <duration>', 'how often allocations are reconciled with Services (0: never)')
+        .argParser(parseDuration)
+        .default(60_000, '60s'),
+    )
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics on GET /metrics here ("" for none)', '')
+    .showHelpAfterError()
+    .exitOverride();
+  program.parse(argv, { from: 'node' });
+  const o = program.opts<{
+    listen: string;
+    dataDir: string;
+    serviceClusterIpRange: string;
+    nodePortRange: string;
+    loadBalancerIpRange: string;
+    apiserver: string;
+    token?: string;
+    caFile?: string;
+    repairInterval: number;
+    metricsListen: string;
+  }>();
+  return {
+    listen: o.listen,
+    dataDir: o.dataDir,
+    serviceClusterIPRange: list(o.serviceClusterIpRange),
+    nodePortRange: o.nodePortRange,
+    loadBalancerIPRange: list(o.loadBalancerIpRange),
+    apiserver: o.apiserver,
+    ...(o.token ? { token: o.token } : {}),
+    ...(o.caFile ? { caFile: o.caFile } : {}),
+    repairIntervalMs: o.repairInterval,
+    metricsListen: o.metricsListen,
+  };
+}

@@ -1,0 +1,93 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, knetBin } from './testing.js';
+
+const run = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function sh(cmd: string, args: string[]): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+const knet = (...args: string[]) => sh(process.execPath, [knetBin, ...args]);
+
+function killFromPidFile(dir: string): void {
+  try {
+    process.kill(Number(readFileSync(join(dir, 'knet.pid'), 'utf8')), 'SIGTERM');
+  } catch {
+    // not running
+  }
+}
+
+test('knet up --detach, status, a second up, kubectl, down, and a restart that keeps every object', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'knet-cli-'));
+  t.teardown(() => killFromPidFile(dir));
+  const ports = ['--api-port', String(await freePort()), '--ipam-port', String(await freePort())];
+
+  const up = await knet('up', '--detach', '--data-dir', dir, ...ports);
+  t.is(up.code, 0, up.stderr);
+  t.regex(up.stdout, /kubeconfig\s+\S+kubeconfig/);
+
+  const st = await knet('status', '--data-dir', dir);
+  t.is(st.code, 0, st.stderr);
+  t.regex(st.stdout, /ipam\s+\d+\s+127\.0\.0\.1:\d+\s+true\s+0/);
+  t.regex(st.stdout, /apiserver\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+true\s+0/);
+
+  const again = await knet('up', '--data-dir', dir, ...ports);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /already running on data dir .* \(pid \d+\)/);
+  t.regex(again.stderr, /knet down --data-dir/);
+
+  const kubeconfig = join(dir, 'kubeconfig');
+  const kubectl = (...args: string[]) => sh('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args]);
+  const ns = await kubectl('get', 'namespaces', '-o', 'name');
+  t.is(ns.code, 0, ns.stderr);
+  for (const n of ['default', 'kube-system', 'kube-public']) t.true(ns.stdout.includes(`namespace/${n}`));
+
+  const manifest = join(dir, 'db.yaml');
+  writeFileSync(manifest, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: database\nspec:\n  selector:\n    app: db\n  ports:\n  - port: 5432\n');
+  const applied = await kubectl('apply', '-f', manifest);
+  t.is(applied.code, 0, applied.stderr);
+  const ip = (await kubectl('get', 'svc', 'database', '-o', 'jsonpath={.spec.clusterIP}')).stdout;
+  t.regex(ip, /^127\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
+
+  const down = await knet('down', '--data-dir', dir);
+  t.is(down.code, 0, down.stderr);
+  const stopped = await knet('status', '--data-dir', dir);
+  t.is(stopped.code, 1);
+  t.regex(stopped.stderr, /no cluster is running .*`knet up`/s);
+
+  t.is((await knet('up', '--detach', '--data-dir', dir, ...ports)).code, 0);
+  const after = await kubectl('get', 'svc', 'database', '-o', 'jsonpath={.spec.clusterIP}');
+  t.is(after.stdout, ip, after.stderr);
+  t.is((await knet('down', '--data-dir', dir)).code, 0);
+});
+
+test('knet up names a busy port and the flag that avoids it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'knet-cli-'));
+  t.teardown(() => killFromPidFile(dir));
+  const { createServer } = await import('node:net');
+  const busy = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => busy.once('listening', r));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as { port: number }).port;
+  const res = await knet('up', '--data-dir', dir, '--api-port', String(port), '--ipam-port', String(await freePort()));
+  t.is(res.code, 1);
+  t.regex(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+  t.regex(res.stderr, /--api-port/);
+});

@@ -1,0 +1,28 @@
+// Readiness probes used by the supervisor and `knet status`.
+import { connect } from 'node:net';
+import { request } from 'undici';
+
+/** True when GET url answers 2xx within timeoutMs. */
+export async function httpReady(url: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await res.body.dump();
+    return res.statusCode >= 200 && res.statusCode < 300;
+  } catch {
+    return false;
+  }
+}
+
+/** True when a TCP connection to host:port succeeds within timeoutMs. */
+export function tcpReady(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,107 @@
+import test from 'ava';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { startCluster, knetBin, type TestCluster } from './testing.js';
+
+const echoServer = fileURLToPath(new URL('./demo/echo-server.js', import.meta.url));
+const exec = promisify(execFile);
+
+let cluster: TestCluster;
+test.before(async () => {
+  cluster = await startCluster();
+});
+test.after.always(() => cluster?.stop());
+
+interface Pod {
+  metadata: { name: string; deletionTimestamp?: string };
+  status?: { podIP?: string; phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+async function getPod(name: string): Promise<{ code: number; pod?: Pod }> {
+  const res = await request(`${cluster.apiserver}/api/v1/namespaces/default/pods/${name}`);
+  const body = (await res.body.json()) as Pod;
+  return { code: res.statusCode, pod: res.statusCode === 200 ? body : undefined };
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function knetRun(name: string, port: number, ...extra: string[]): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [knetBin, 'run', name, '--data-dir', cluster.dataDir, '-l', 'app=echo', '-p', `http:${port}`, '--readiness', 'http:/healthz', ...extra, '--', process.execPath, echoServer],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  return child;
+}
+
+/** knet run and the process it started, by process group, in case the test failed half-way. */
+function killGroup(c: ChildProcess): void {
+  try {
+    process.kill(-c.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+const ready = (p?: Pod) => p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+
+test('knet run creates a ready Pod with its own IP and the service environment, and removes it on Ctrl-C', async (t) => {
+  const svc = await request(`${cluster.apiserver}/api/v1/namespaces/default/services`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-primary' }, spec: { selector: { app: 'redis' }, ports: [{ name: 'redis', port: 6379 }] } }),
+  });
+  const redisIP = ((await svc.body.json()) as { spec: { clusterIP: string } }).spec.clusterIP;
+
+  const a = knetRun('echo-a', 8080);
+  const b = knetRun('echo-b', 8080);
+  t.teardown(() => [a, b].forEach(killGroup));
+  const podA = await until(async () => { const { pod } = await getPod('echo-a'); return ready(pod) ? pod : undefined; }, 'echo-a ready');
+  const podB = await until(async () => { const { pod } = await getPod('echo-b'); return ready(pod) ? pod : undefined; }, 'echo-b ready');
+  t.regex(podA.status!.podIP!, /^127\.244\.0\.\d+$/);
+  t.not(podA.status!.podIP, podB.status!.podIP);
+  t.is(podA.status!.phase, 'Running');
+
+  const hello = await request(`http://${podA.status!.podIP}:8080/`);
+  t.is(await hello.body.text(), 'echo-a\n');
+  const env = await (await request(`http://${podA.status!.podIP}:8080/env`)).body.text();
+  t.regex(env, new RegExp(`^REDIS_PRIMARY_SERVICE_HOST=${redisIP.replace(/\./g, '\\.')}$`, 'm'));
+  t.regex(env, /^REDIS_PRIMARY_SERVICE_PORT_REDIS=6379$/m);
+  t.regex(env, /^KUBERNETES_SERVICE_HOST=127\.96\.0\.1$/m);
+  t.regex(env, new RegExp(`^POD_IP=${podA.status!.podIP!.replace(/\./g, '\\.')}$`, 'm'));
+
+  const printed = await exec(process.execPath, [knetBin, 'env', '--data-dir', cluster.dataDir]);
+  t.regex(printed.stdout, /^REDIS_PRIMARY_PORT=tcp:\/\/127\.\d+\.\d+\.\d+:6379$/m);
+
+  a.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => a.once('exit', r));
+  t.is(code, 0);
+  t.is((await getPod('echo-a')).code, 404);
+  t.is((await getPod('echo-b')).code, 200);
+});
+
+test('a Pod whose readiness probe fails is not Ready', async (t) => {
+  const c = spawn(process.execPath, [knetBin, 'run', 'never-ready', '--data-dir', cluster.dataDir, '-p', '9', '--readiness', 'exec:false', '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+  t.teardown(() => killGroup(c));
+  const pod = await until(async () => { const { pod } = await getPod('never-ready'); return pod?.status?.podIP ? pod : undefined; }, 'pod with an IP');
+  t.false(ready(pod));
+  c.kill('SIGTERM');
+  await new Promise((r) => c.once('exit', r));
+  t.is((await getPod('never-ready')).code, 404);
+});
+
+test('knet run names a missing namespace and how to create it', async (t) => {
+  const res = await exec(process.execPath, [knetBin, 'run', 'x', '-n', 'nope', '--data-dir', cluster.dataDir, '--', 'true']).catch((e) => e as { code: number; stderr: string });
+  t.is((res as { code: number }).code, 1);
+  t.regex((res as { stderr: string }).stderr, /namespace "nope" does not exist\n\s+create it: kubectl create namespace nope/);
+});

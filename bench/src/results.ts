@@ -1,0 +1,50 @@
+// Shared by every benchmark: percentiles, the machine description, and RESULTS.md sections.
+import { cpus, totalmem, release } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const resultsPath = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export function summarize(samples: number[]): { p50: number; p99: number; max: number; n: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1], n: s.length };
+}
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node.js ${process.version}`;
+}
+
+/** Peak resident set size of a process, in MiB (VmHWM). */
+export function peakRssMiB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Replaces (or appends) the section `## <name>` of bench/RESULTS.md. */
+export function writeSection(name: string, body: string): void {
+  const header = '# Benchmark results\n\nEach section is rewritten by the benchmark that owns it.\n';
+  const text = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : header;
+  const start = text.indexOf(`\n## ${name}\n`);
+  const section = `\n## ${name}\n\n${body.trim()}\n`;
+  if (start < 0) {
+    writeFileSync(resultsPath, text.trimEnd() + '\n' + section);
+    return;
+  }
+  const next = text.indexOf('\n## ', start + 1);
+  writeFileSync(resultsPath, text.slice(0, start) + section + (next < 0 ? '' : text.slice(next)));
+}
+
+export function table(rows: (string | number)[][]): string {
+  const [head, ...rest] = rows;
+  const line = (r: (string | number)[]) => `| ${r.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rest.map(line)].join('\n');
+}
+
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

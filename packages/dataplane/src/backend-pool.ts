@@ -1,0 +1,80 @@
+import type { Backend } from './types.js';
+
+/** A backend reduced to what the connection path needs, built once per apply. */
+export interface Target {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+export function targetKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * The endpoints kube-proxy would send to: ready ones; when none is ready, the
+ * serving-and-terminating ones (KEP-1669). `localOnly` first narrows to node-local
+ * endpoints (traffic policy Local). Duplicates collapse to one.
+ */
+export function eligibleBackends(backends: readonly Backend[], localOnly = false): Backend[] {
+  const candidates = localOnly ? backends.filter((b) => b.nodeLocal === true) : backends;
+  const ready = candidates.filter((b) => b.ready);
+  const chosen = ready.length > 0 ? ready : candidates.filter((b) => b.serving && b.terminating);
+  const seen = new Set<string>();
+  return chosen.filter((b) => {
+    const k = targetKey(b.address, b.port);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * An immutable set of eligible targets with a round-robin cursor. A new pool is
+ * built on every change; the cursor carries over so a swap does not reset fairness.
+ */
+export class BackendPool {
+  readonly targets: readonly Target[];
+  private readonly byKey: ReadonlyMap<string, Target>;
+  private cursor = 0;
+
+  constructor(backends: readonly Backend[], localOnly = false, previous?: BackendPool) {
+    this.targets = eligibleBackends(backends, localOnly).map((b) => ({
+      key: targetKey(b.address, b.port),
+      address: b.address,
+      port: b.port,
+      family: b.address.includes(':') ? 6 : 4,
+    }));
+    this.byKey = new Map(this.targets.map((t) => [t.key, t]));
+    if (previous && this.targets.length > 0) this.cursor = previous.cursor % this.targets.length;
+  }
+
+  get size(): number {
+    return this.targets.length;
+  }
+
+  get(key: string): Target | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** The next target in round-robin order, or undefined when the pool is empty. */
+  next(): Target | undefined {
+    const n = this.targets.length;
+    if (n === 0) return undefined;
+    const t = this.targets[this.cursor]!;
+    this.cursor = this.cursor + 1 === n ? 0 : this.cursor + 1;
+    return t;
+  }
+
+  /** For a retry: the first target after `failed` in pool order that is not in `tried`. */
+  after(failed: Target, tried: readonly Target[]): Target | undefined {
+    const n = this.targets.length;
+    const start = this.targets.findIndex((t) => t.key === failed.key);
+    for (let i = 1; i <= n; i++) {
+      const t = this.targets[(start + i + n) % n]!;
+      if (!tried.some((x) => x.key === t.key)) return t;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,182 @@
+import { describeBindError } from './bind-error.js';
+import { resolveSettings, type Settings } from './settings.js';
+import { TcpListener } from './tcp-listener.js';
+import type { ApplyError, ApplyResult, DataplaneOptions, ServiceEntry, ServiceStats } from './types.js';
+import { UdpListener } from './udp-listener.js';
+import { validateEntry } from './validate.js';
+
+type Listener = TcpListener | UdpListener;
+
+/** What forces a re-bind when it changes; everything else is swapped in place. */
+const bindIdentity = (e: ServiceEntry): string => `${e.protocol} ${e.address} ${e.port}`;
+
+/** Everything else that matters, to skip updates that change nothing. */
+const settingsIdentity = (e: ServiceEntry): string =>
+  JSON.stringify([e.backends, e.affinity ?? null, e.proxyProtocol ?? null, e.localOnly ?? false, e.labels ?? null]);
+
+/** A private copy, so a caller mutating its table later cannot change what we run. */
+function copyEntry(e: ServiceEntry): ServiceEntry {
+  return {
+    key: e.key,
+    address: e.address,
+    port: e.port,
+    protocol: e.protocol,
+    backends: e.backends.map((b) => ({ ...b })),
+    ...(e.affinity ? { affinity: { type: e.affinity.type, timeoutSeconds: e.affinity.timeoutSeconds } } : {}),
+    ...(e.proxyProtocol ? { proxyProtocol: e.proxyProtocol } : {}),
+    ...(e.localOnly !== undefined ? { localOnly: e.localOnly } : {}),
+    ...(e.labels ? { labels: { ...e.labels } } : {}),
+  };
+}
+
+/**
+ * A userspace L4 load balancer: one listener per (address, port, protocol), each
+ * splicing clients to backends with kube-proxy's selection rules. Driven
+ * declaratively through apply().
+ */
+export class Dataplane {
+  private readonly settings: Settings;
+  private readonly listeners = new Map<string, Listener>();
+  /** Listeners removed by apply() whose connections are still draining. */
+  private readonly retired = new Set<Listener>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(opts: DataplaneOptions = {}) {
+    this.settings = resolveSettings(opts);
+  }
+
+  /**
+   * Makes the running listeners match `table`: binds new entries, closes removed
+   * ones, and swaps backends in place for the rest. Calls are serialized. An
+   * invalid entry is reported and leaves whatever ran under its key untouched.
+   */
+  apply(table: readonly ServiceEntry[]): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(table));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(table: readonly ServiceEntry[]): Promise<ApplyResult> {
+    const result: ApplyResult = { opened: [], updated: [], closed: [], errors: [] };
+    if (!Array.isArray(table)) {
+      // Never read garbage as "an empty table": that would close every listener.
+      result.errors.push({ key: '', reason: 'Invalid', error: 'table: must be an array of ServiceEntry; nothing changed' });
+      return result;
+    }
+    if (this.closed) {
+      for (const e of table) result.errors.push({ key: String(e?.key), reason: 'Closed', error: 'dataplane is closed' });
+      return result;
+    }
+    const desired = new Map<string, ServiceEntry>();
+    const keep = new Set<string>();
+    for (const e of table) {
+      const problems = validateEntry(e);
+      const key = typeof e?.key === 'string' ? e.key : String(e?.key);
+      if (problems.length === 0 && desired.has(key)) problems.push('key: Duplicate value: another entry has this key');
+      if (problems.length > 0) {
+        result.errors.push({ key, reason: 'Invalid', error: problems.join('; ') });
+        keep.add(key);
+        continue;
+      }
+      desired.set(key, copyEntry(e));
+    }
+
+    // Close first, so an address:port that moves to another key is free to bind.
+    for (const [key, l] of this.listeners) {
+      if (keep.has(key)) continue;
+      const want = desired.get(key);
+      if (want !== undefined && bindIdentity(want) === bindIdentity(l.entry)) continue;
+      this.listeners.delete(key);
+      this.retire(l);
+      result.closed.push(key);
+    }
+
+    const opening: Promise<void>[] = [];
+    for (const [key, want] of desired) {
+      const l = this.listeners.get(key);
+      if (l !== undefined) {
+        if (settingsIdentity(want) !== settingsIdentity(l.entry)) {
+          l.update(want);
+          result.updated.push(key);
+        }
+        continue;
+      }
+      opening.push(
+        (want.protocol === 'TCP' ? TcpListener.open(want, this.settings) : UdpListener.open(want, this.settings)).then(
+          (opened) => {
+            this.listeners.set(key, opened);
+            result.opened.push(key);
+          },
+          (err: unknown) => {
+            const { reason, error } = describeBindError(err, want.protocol, want.address, want.port);
+            this.settings.log.warn({ key, reason, err: error }, 'bind failed');
+            result.errors.push({ key, reason, error });
+          },
+        ),
+      );
+    }
+    await Promise.all(opening);
+    // close() may have run while we were binding.
+    if (this.closed) await this.closeListeners();
+    return result;
+  }
+
+  private retire(l: Listener): void {
+    l.retire();
+    if (l instanceof TcpListener) {
+      // Kept so close() can end its draining connections early.
+      this.retired.add(l);
+      void l.closedPromise().then(() => this.retired.delete(l));
+    }
+  }
+
+  /** The bound address of a key's listener: how to find an ephemeral port (entry port 0). */
+  address(key: string): { address: string; port: number; protocol: 'TCP' | 'UDP' } | undefined {
+    const l = this.listeners.get(key);
+    return l === undefined ? undefined : { address: l.entry.address, port: l.port, protocol: l.entry.protocol };
+  }
+
+  /** Keys with a bound listener. */
+  keys(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  stats(): Map<string, ServiceStats> {
+    const out = new Map<string, ServiceStats>();
+    for (const [key, l] of this.listeners) {
+      const c = l.counters;
+      const { bytesIn, bytesOut } = l.liveBytes();
+      out.set(key, {
+        key,
+        protocol: l.entry.protocol,
+        address: l.entry.address,
+        port: l.port,
+        labels: { ...(l.entry.labels ?? {}) },
+        connections: c.connections,
+        active: l instanceof TcpListener ? l.conns.size : l.flows.size,
+        bytesIn,
+        bytesOut,
+        failures: c.failures,
+        connectErrors: c.connectErrors,
+        udpPackets: c.udpPackets,
+      });
+    }
+    return out;
+  }
+
+  /** Closes every listener and connection, including draining ones. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.closeListeners();
+  }
+
+  private async closeListeners(): Promise<void> {
+    const all = [...this.listeners.values(), ...this.retired];
+    this.listeners.clear();
+    this.retired.clear();
+    await Promise.all(all.map((l) => l.close()));
+  }
+}

@@ -1,0 +1,49 @@
+import type { DataplaneLogger, DataplaneOptions } from './types.js';
+
+/** DataplaneOptions with every default filled in. */
+export interface Settings {
+  connectTimeoutMs: number;
+  maxConnectAttempts: number;
+  idleTimeoutMs: number;
+  drainMs: number;
+  udpIdleMs: number;
+  maxUdpFlows: number;
+  backlog: number;
+  log: DataplaneLogger;
+  now: () => number;
+}
+
+const noop = (): void => {};
+export const silentLogger: DataplaneLogger = { debug: noop, info: noop, warn: noop, error: noop };
+
+function positive(name: string, v: number | undefined, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw new RangeError(`DataplaneOptions.${name}: must be a number >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function resolveSettings(o: DataplaneOptions = {}): Settings {
+  return {
+    connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 3000, 1),
+    maxConnectAttempts: Math.floor(positive('maxConnectAttempts', o.maxConnectAttempts, 3, 1)),
+    idleTimeoutMs: positive('idleTimeoutMs', o.idleTimeoutMs, 3_600_000, 0),
+    drainMs: positive('drainMs', o.drainMs, 30_000, 0),
+    udpIdleMs: positive('udpIdleMs', o.udpIdleMs, 30_000, 1),
+    maxUdpFlows: Math.floor(positive('maxUdpFlows', o.maxUdpFlows, 16_384, 1)),
+    backlog: Math.floor(positive('backlog', o.backlog, 4096, 1)),
+    log: o.log ?? silentLogger,
+    now: o.now ?? Date.now,
+  };
+}
+
+/** Counters kept per listener; live per-connection bytes are added when stats() is read. */
+export class Counters {
+  connections = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  failures = 0;
+  connectErrors = 0;
+  udpPackets = 0;
+}

@@ -1,0 +1,443 @@
+import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { Dataplane } from './dataplane.js';
+import { parseProxy } from './test-support/proxy-parse.js';
+import { echoServer, exchange, nameServer, openClient, tcpServer, until, vip, type TestServer } from './test-support/net.js';
+import type { Backend, DataplaneOptions, ServiceEntry } from './types.js';
+
+async function servers(t: ExecutionContext, ...starts: Array<Promise<TestServer>>): Promise<TestServer[]> {
+  const all = await Promise.all(starts);
+  for (const s of all) t.teardown(() => s.close());
+  return all;
+}
+
+function dataplane(t: ExecutionContext, opts: DataplaneOptions = {}): Dataplane {
+  const dp = new Dataplane(opts);
+  t.teardown(() => dp.close());
+  return dp;
+}
+
+const entry = (key: string, address: string, backends: Backend[], over: Partial<ServiceEntry> = {}): ServiceEntry => ({
+  key,
+  address,
+  port: 0,
+  protocol: 'TCP',
+  backends,
+  ...over,
+});
+
+/** Applies one entry and returns where it listens. */
+async function serve(t: ExecutionContext, dp: Dataplane, e: ServiceEntry): Promise<{ host: string; port: number }> {
+  const r = await dp.apply([e]);
+  t.deepEqual(r.errors, []);
+  const a = dp.address(e.key);
+  if (a === undefined) throw new Error('no listener');
+  return { host: a.address, port: a.port };
+}
+
+async function names(host: string, port: number, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push((await exchange(host, port)).data.toString());
+  return out;
+}
+
+test('round robin across ready backends', async (t) => {
+  const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
+  const dp = dataplane(t);
+  const { host, port } = await serve(t, dp, entry('rr', vip(), [a!.backend(), b!.backend(), c!.backend()]));
+  t.deepEqual(await names(host, port, 6), ['a', 'b', 'c', 'a', 'b', 'c']);
+});
+
+test('unready backends are never chosen', async (t) => {
+  const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
+  const dp = dataplane(t);
+  const { host, port } = await serve(
+    t,
+    dp,
+    entry('unready', vip(), [a!.backend(), b!.backend({ ready: false, serving: true }), c!.backend()]),
+  );
+  const got = await names(host, port, 6);
+  t.deepEqual(got, ['a', 'c', 'a', 'c', 'a', 'c']);
+  t.is(b!.accepted, 0);
+});
+
+test('no ready backend: falls back to serving terminating ones only (KEP-1669)', async (t) => {
+  const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
+  const dp = dataplane(t);
+  const terminating = a!.backend({ ready: false, serving: true, terminating: true });
+  const notServing = b!.backend({ ready: false, serving: false, terminating: true });
+  const { host, port } = await serve(t, dp, entry('term', vip(), [terminating, notServing]));
+  t.deepEqual(await names(host, port, 3), ['a', 'a', 'a']);
+  // Once a ready endpoint exists, terminating ones get nothing new.
+  await dp.apply([entry('term', host, [terminating, notServing, c!.backend()])]);
+  t.deepEqual(await names(host, port, 3), ['c', 'c', 'c']);
+  t.is(b!.accepted, 0);
+});
+
+test('no backend at all: the client is reset at once, never left hanging', async (t) => {
+  const [b] = await servers(t, nameServer('b'));
+  const dp = dataplane(t);
+  const address = vip();
+  const r = await dp.apply([
+    entry('empty', address, []),
+    entry('unserving', address, [b!.backend({ ready: false, serving: false, terminating: true })], { port: 0 }),
+  ]);
+  t.deepEqual(r.errors, []);
+  for (const key of ['empty', 'unserving']) {
+    const x = await exchange(address, dp.address(key)!.port, 'hello');
+    t.is(x.error?.code, 'ECONNRESET', key);
+    t.is(x.data.length, 0);
+    t.is(dp.stats().get(key)!.failures, 1);
+  }
+  t.is(b!.accepted, 0);
+});
+
+test('a dead backend is skipped: the client still succeeds', async (t) => {
+  const [dead, b] = await servers(t, nameServer('dead'), nameServer('b'));
+  const deadBackend = dead!.backend();
+  await dead!.close();
+  const dp = dataplane(t);
+  const { host, port } = await serve(t, dp, entry('retry', vip(), [deadBackend, b!.backend()]));
+  t.deepEqual(await names(host, port, 4), ['b', 'b', 'b', 'b']);
+  const s = dp.stats().get('retry')!;
+  t.is(s.failures, 0);
+  t.true(s.connectErrors >= 2);
+});
+
+test('every backend dead: the client is reset after bounded attempts', async (t) => {
+  const deads = await servers(t, nameServer('x'), nameServer('y'), nameServer('z'), nameServer('w'));
+  const backends = deads.map((d) => d.backend());
+  await Promise.all(deads.map((d) => d.close()));
+  const dp = dataplane(t, { maxConnectAttempts: 3 });
+  const { host, port } = await serve(t, dp, entry('alldead', vip(), backends));
+  const x = await exchange(host, port, 'hi');
+  t.is(x.error?.code, 'ECONNRESET');
+  const s = dp.stats().get('alldead')!;
+  t.is(s.connectErrors, 3);
+  t.is(s.failures, 1);
+});
+
+test('ClientIP affinity sticks, slides with use, and expires', async (t) => {
+  const [a, b] = await servers(t, nameServer('a'), nameServer('b'));
+  let now = 1_000_000;
+  const dp = dataplane(t, { now: () => now });
+  const { host, port } = await serve(
+    t,
+    dp,
+    entry('aff', vip(), [a!.backend(), b!.backend()], { affinity: { type: 'ClientIP', timeoutSeconds: 10 } }),
+  );
+  t.deepEqual(await names(host, port, 3), ['a', 'a', 'a']);
+  now += 9_000;
+  t.deepEqual(await names(host, port, 1), ['a']);
+  now += 9_000; // 18 s after the first, but 9 s after the last use
+  t.deepEqual(await names(host, port, 1), ['a']);
+  now += 10_001;
+  t.deepEqual(await names(host, port, 3), ['b', 'b', 'b']);
+  // Removing affinity goes back to round robin.
+  await dp.apply([entry('aff', host, [a!.backend(), b!.backend()])]);
+  const rr = await names(host, port, 2);
+  t.deepEqual([...rr].sort(), ['a', 'b']);
+});
+
+test('half-close: client FIN first, the backend still answers', async (t) => {
+  const [srv] = await servers(
+    t,
+    tcpServer((s) => {
+      let n = 0;
+      s.on('data', (d: Buffer) => (n += d.length));
+      s.on('end', () => s.end(`got ${n}`));
+    }),
+  );
+  const dp = dataplane(t);
+  const { host, port } = await serve(t, dp, entry('half1', vip(), [srv!.backend()]));
+  const x = await exchange(host, port, 'hello world');
+  t.is(x.error, undefined);
+  t.is(x.data.toString(), 'got 11');
+});
+
+test('half-close: backend FIN first, the client can still send', async (t) => {
+  let got = '';
+  let ended = false;
+  const [srv] = await servers(
+    t,
+    tcpServer((s) => {
+      s.end('bye');
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('end', () => (ended = true));
+    }),
+  );
+  const dp = dataplane(t);
+  const { host, port } = await serve(t, dp, entry('half2', vip(), [srv!.backend()]));
+  const c = await openClient(host, port);
+  t.teardown(() => c.close());
+  let clientSawEnd = false;
+  c.socket.on('end', () => (clientSawEnd = true));
+  await until(() => clientSawEnd, 5000, 'FIN from backend');
+  t.is(c.received(), 'bye');
+  c.socket.end('after your FIN');
+  await until(() => ended, 5000, 'client data and FIN at the backend');
+  t.is(got, 'after your FIN');
+  await until(() => c.closed, 5000, 'client closed');
+  t.is(c.error, undefined);
+});
+
+test('idle connections are closed after idleTimeoutMs', async (t) => {
+  const [srv] = await servers(t, echoServer());
+  const dp = dataplane(t, { idleTimeoutMs: 150 });
+  const { host, port } = await serve(t, dp, entry('idle', vip(), [srv!.backend()]));
+  const c = await openClient(host, port);
+  t.teardown(() => c.close());
+  c.socket.write('x');
+  await until(() => c.received() === 'x', 5000, 'echo');
+  await until(() => c.ended || c.closed, 5000, 'idle close');
+  await until(() => srv!.sockets.size === 0, 5000, 'backend side closed');
+  t.is(dp.stats().get('idle')!.active, 0);
+});
+
+test('backend removal: no new connections to it; established ones drain then close', async (t) => {
+  const named = (name: string): Promise<TestServer> =>
+    tcpServer((s) => {
+      s.write(`${name}:`);
+      s.pipe(s);
+    });
+  const [a, b] = await servers(t, named('a'), named('b'));
+  const dp = dataplane(t, { drainMs: 1500 });
+  const { host, port } = await serve(t, dp, entry('drain', vip(), [a!.backend()]));
+  const c = await openClient(host, port);
+  t.teardown(() => c.close());
+  await until(() => c.received() === 'a:', 5000, 'greeting from a');
+
+  const r = await dp.apply([entry('drain', host, [b!.backend()])]);
+  t.deepEqual(r, { opened: [], updated: ['drain'], closed: [], errors: [] });
+  // The established connection still works during the drain period...
+  c.socket.write('ping');
+  await until(() => c.received() === 'a:ping', 5000, 'echo on draining connection');
+  t.false(c.ended || c.closed);
+  const fresh = await exchange(host, port, 'new');
+  t.is(fresh.data.toString(), 'b:new');
+  // ...and is closed once it ends.
+  await until(() => c.ended || c.closed, 5000, 'drained connection closed');
+  await until(() => a!.sockets.size === 0, 5000, 'backend side closed');
+});
+
+test('apply diff: unchanged listeners are not reopened and connections survive', async (t) => {
+  const [a, b] = await servers(t, echoServer(), echoServer());
+  const dp = dataplane(t);
+  const address = vip();
+  const one = entry('one', address, [a!.backend()]);
+  const two = entry('two', address, [a!.backend()]);
+  let r = await dp.apply([one, two]);
+  t.deepEqual([...r.opened].sort(), ['one', 'two']);
+  const port1 = dp.address('one')!.port;
+  const port2 = dp.address('two')!.port;
+  const c = await openClient(address, port1);
+  t.teardown(() => c.close());
+
+  r = await dp.apply([one, two]);
+  t.deepEqual(r, { opened: [], updated: [], closed: [], errors: [] });
+
+  // Backends change in place: same port (a re-bind of port 0 would get a new one), same connection.
+  r = await dp.apply([{ ...one, backends: [a!.backend(), b!.backend()] }, two]);
+  t.deepEqual(r, { opened: [], updated: ['one'], closed: [], errors: [] });
+  t.is(dp.address('one')!.port, port1);
+  c.socket.write('still here');
+  await until(() => c.received() === 'still here', 5000, 'echo after update');
+
+  // Removing an entry closes only that one.
+  r = await dp.apply([{ ...one, backends: [a!.backend(), b!.backend()] }]);
+  t.deepEqual(r, { opened: [], updated: [], closed: ['two'], errors: [] });
+  t.is(dp.address('two'), undefined);
+  const refused = await exchange(address, port2);
+  t.is(refused.error?.code, 'ECONNREFUSED');
+  t.false(c.closed);
+});
+
+test('changing the port re-binds; a freed address:port can move to another key at once', async (t) => {
+  const [a] = await servers(t, nameServer('a'));
+  const dp = dataplane(t);
+  const address = vip();
+  await dp.apply([entry('k1', address, [a!.backend()])]);
+  const port = dp.address('k1')!.port;
+  const r = await dp.apply([entry('k2', address, [a!.backend()], { port })]);
+  t.deepEqual(r, { opened: ['k2'], updated: [], closed: ['k1'], errors: [] });
+  t.is((await exchange(address, port)).data.toString(), 'a');
+});
+
+test('a bind failure is reported and the other entries still bind', async (t) => {
+  const address = vip();
+  const [busy, a] = await servers(t, tcpServer(() => {}, address), nameServer('a'));
+  const dp = dataplane(t);
+  const r = await dp.apply([
+    entry('busy', address, [a!.backend()], { port: busy!.port }),
+    entry('free', address, [a!.backend()]),
+    entry('bad', 'not-an-ip', [a!.backend()]),
+    entry('free', address, [a!.backend()]),
+  ]);
+  t.deepEqual(r.opened, ['free']);
+  const byKey = new Map(r.errors.map((e) => [e.key, e]));
+  t.is(byKey.get('busy')?.reason, 'EADDRINUSE');
+  t.regex(byKey.get('busy')!.error, /address already in use/);
+  t.is(byKey.get('bad')?.reason, 'Invalid');
+  t.regex(byKey.get('bad')!.error, /address: Invalid value: "not-an-ip"/);
+  t.is(byKey.get('free')?.reason, 'Invalid'); // the duplicate
+  t.is((await exchange(address, dp.address('free')!.port)).data.toString(), 'a');
+  t.is(dp.address('busy'), undefined);
+  // Once the port is free, the next apply binds it.
+  await busy!.close();
+  const again = await dp.apply([entry('busy', address, [a!.backend()], { port: busy!.port }), entry('free', address, [a!.backend()])]);
+  t.deepEqual(again.opened, ['busy']);
+  t.deepEqual(again.errors, []);
+});
+
+function proxyEcho(): Promise<TestServer> {
+  return tcpServer((s) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('end', () => {
+      try {
+        const p = parseProxy(Buffer.concat(chunks));
+        s.end(JSON.stringify(p === undefined ? { error: 'incomplete header' } : { ...p, rest: p.rest.toString() }));
+      } catch (err) {
+        s.end(JSON.stringify({ error: (err as Error).message }));
+      }
+    });
+  });
+}
+
+for (const version of ['v1', 'v2'] as const) {
+  test(`PROXY protocol ${version}: the backend sees the client's address first`, async (t) => {
+    const [srv] = await servers(t, proxyEcho());
+    const dp = dataplane(t);
+    const { host, port } = await serve(t, dp, entry(`pp-${version}`, vip(), [srv!.backend()], { proxyProtocol: version }));
+    const c = await openClient(host, port);
+    t.teardown(() => c.close());
+    const local = c.socket.address() as AddressInfo;
+    c.socket.end('payload');
+    await until(() => c.closed, 5000, 'answer');
+    const got = JSON.parse(c.received()) as Record<string, unknown>;
+    t.like(got, {
+      version: version === 'v1' ? 1 : 2,
+      family: version === 'v1' ? 'TCP4' : 'INET/STREAM',
+      source: local.address,
+      sourcePort: local.port,
+      destination: host,
+      destinationPort: port,
+      rest: 'payload',
+    });
+    if (version === 'v2') t.is(got['command'], 'PROXY');
+  });
+}
+
+test('stats count connections, bytes both ways, and failures', async (t) => {
+  const [srv] = await servers(t, tcpServer((s) => s.on('data', () => {}).on('end', () => s.end('0123456789'))));
+  const dp = dataplane(t);
+  const { host, port } = await serve(
+    t,
+    dp,
+    entry('stats', vip(), [srv!.backend()], { labels: { service: 'default/web' } }),
+  );
+  for (let i = 0; i < 3; i++) t.is((await exchange(host, port, 'abcd')).data.toString(), '0123456789');
+  await until(() => dp.stats().get('stats')!.active === 0, 5000, 'connections closed');
+  t.like(dp.stats().get('stats'), {
+    key: 'stats',
+    protocol: 'TCP',
+    address: host,
+    port,
+    labels: { service: 'default/web' },
+    connections: 3,
+    active: 0,
+    bytesIn: 12,
+    bytesOut: 30,
+    failures: 0,
+    connectErrors: 0,
+    udpPackets: 0,
+  });
+  // Live connections are counted while open.
+  const c = await openClient(host, port);
+  t.teardown(() => c.close());
+  c.socket.write('xyz');
+  await until(() => dp.stats().get('stats')!.bytesIn === 15, 5000, 'live bytesIn');
+  t.is(dp.stats().get('stats')!.active, 1);
+});
+
+test('close() ends listeners and connections; apply after close reports errors', async (t) => {
+  const [srv] = await servers(t, echoServer());
+  const dp = new Dataplane();
+  const { host, port } = await serve(t, dp, entry('bye', vip(), [srv!.backend()]));
+  const c = await openClient(host, port);
+  t.teardown(() => c.close());
+  await dp.close();
+  await until(() => c.ended || c.closed, 5000, 'client closed');
+  t.is((await exchange(host, port)).error?.code, 'ECONNREFUSED');
+  const r = await dp.apply([entry('bye', host, [srv!.backend()])]);
+  t.is(r.errors[0]?.reason, 'Closed');
+});
+
+test('apply with something other than an array changes nothing', async (t) => {
+  const [a] = await servers(t, nameServer('a'));
+  const dp = dataplane(t);
+  const { host, port } = await serve(t, dp, entry('keep', vip(), [a!.backend()]));
+  const r = await dp.apply(null as unknown as ServiceEntry[]);
+  t.is(r.errors[0]?.reason, 'Invalid');
+  t.is((await exchange(host, port)).data.toString(), 'a');
+});
+
+test('IPv6 listener on ::1 with an IPv4 backend; PROXY v1 reports TCP6', async (t) => {
+  const [srv] = await servers(t, proxyEcho());
+  const dp = dataplane(t);
+  const { host, port } = await serve(t, dp, entry('v6', '::1', [srv!.backend()], { proxyProtocol: 'v1' }));
+  const c = await openClient(host, port);
+  t.teardown(() => c.close());
+  const local = c.socket.address() as AddressInfo;
+  c.socket.end('six');
+  await until(() => c.closed, 5000, 'answer');
+  t.like(JSON.parse(c.received()), {
+    family: 'TCP6',
+    source: '::1',
+    sourcePort: local.port,
+    destination: '::1',
+    destinationPort: port,
+    rest: 'six',
+  });
+});
+
+test('a backend that never answers the handshake times out and the next one serves', async (t) => {
+  // A listener that never accepts, with a full accept queue: the kernel drops further SYNs.
+  // A listener whose process blocks its event loop right after binding, so it never accepts.
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 0 }, function () {
+        process.stdout.write(this.address().port + '\\n'); // synchronous for pipes on Linux
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.teardown(() => {
+    holder.kill('SIGKILL');
+  });
+  const blackholePort = await new Promise<number>((resolve, reject) => {
+    holder.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    holder.once('exit', () => reject(new Error('listener process exited')));
+  });
+  // Fill the queue with direct connections that are never accepted.
+  const fillers: Socket[] = [];
+  t.teardown(() => fillers.forEach((s) => s.destroy()));
+  for (let i = 0; i < 4; i++) {
+    const s = connect({ host: '127.0.0.1', port: blackholePort });
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  await until(() => fillers.filter((s) => !s.connecting).length >= 1, 5000, 'queue filled');
+  const [b] = await servers(t, nameServer('b'));
+  const dp = dataplane(t, { connectTimeoutMs: 200 });
+  const hole = { address: '127.0.0.1', port: blackholePort, ready: true, serving: true, terminating: false };
+  const { host, port } = await serve(t, dp, entry('timeout', vip(), [hole, b!.backend()]));
+  t.is((await exchange(host, port)).data.toString(), 'b');
+  const s = dp.stats().get('timeout')!;
+  t.is(s.connectErrors, 1);
+  t.is(s.failures, 0);
+});

@@ -1,0 +1,339 @@
+// The wire server: UDP and TCP listeners in front of a ClusterZone, with
+// forwarding of out-of-zone names for allowed clients. Thin by design: the
+// records come from the zone, the bytes from dns-packet.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import dnsPacket from 'dns-packet';
+import type { Answer as PacketRR, DecodedPacket, OptAnswer, Packet, Question as PacketQuestion } from 'dns-packet';
+import * as dnsTypes from 'dns-packet/types.js';
+import * as dnsClasses from 'dns-packet/classes.js';
+import * as dnsRcodes from 'dns-packet/rcodes.js';
+import { ClientAcl } from './acl.js';
+import { Forwarder } from './forwarder.js';
+import type { CacheOptions } from './cache.js';
+import type { ClusterZone } from './zone.js';
+import { RCODE_NUMBER, type Rcode } from './records.js';
+import {
+  BADVERS,
+  clientPayloadSize,
+  EDNS_DO,
+  encodeReply,
+  FLAG_AA,
+  FLAG_CD,
+  FLAG_RA,
+  FLAG_RD,
+  headerOnlyReply,
+  OUR_UDP_PAYLOAD,
+  peekHeader,
+  validName,
+} from './wire.js';
+
+/** The subset of a pino logger the server uses. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ListenAddress {
+  /** Default 127.0.0.1. */
+  address?: string;
+  /** Default 0: an ephemeral port (UDP and TCP then share one when both ask for 0). */
+  port?: number;
+}
+
+export interface ForwardConfig {
+  /** "ip", "ip:port" or "[ipv6]:port". */
+  upstreams: string[];
+  /** CIDRs of clients that may recurse through us; others get REFUSED for out-of-zone names. */
+  allowFrom: string[];
+  cache?: CacheOptions | false;
+  timeoutMs?: number;
+  attempts?: number;
+}
+
+export interface QueryInfo {
+  rcode: Rcode | 'BADVERS' | string;
+  /** Query type name ('A', 'SRV', ...), '' when the question could not be read. */
+  type: string;
+  durationMs: number;
+  proto: 'udp' | 'tcp';
+  forwarded: boolean;
+  cacheHit: boolean;
+  truncated: boolean;
+}
+
+export interface DnsServerOptions {
+  zone: ClusterZone;
+  udp?: ListenAddress | false;
+  tcp?: ListenAddress | false;
+  forward?: ForwardConfig | false;
+  onQuery?: (info: QueryInfo) => void;
+  log?: Logger;
+  /** A TCP connection with no query for this long is closed (RFC 7766 6.2.3). Default 10000 ms. */
+  tcpIdleTimeoutMs?: number;
+  /** At most this many TCP connections at once. Default 1024. */
+  maxTcpConnections?: number;
+}
+
+export interface DnsServer {
+  listen(): Promise<{ udpPort: number; tcpPort: number }>;
+  close(): Promise<void>;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const MAX_TCP_MESSAGE = 65535;
+
+type Proto = 'udp' | 'tcp';
+
+export function createDnsServer(opts: DnsServerOptions): DnsServer {
+  return new Server(opts);
+}
+
+class Server implements DnsServer {
+  private readonly zone: ClusterZone;
+  private readonly log: Logger;
+  private readonly acl: ClientAcl | null;
+  private readonly forwarder: Forwarder | null;
+  private readonly idleMs: number;
+  private udp: dgram.Socket | null = null;
+  private tcp: net.Server | null = null;
+  private readonly conns = new Set<net.Socket>();
+  private closing = false;
+
+  constructor(private readonly opts: DnsServerOptions) {
+    this.zone = opts.zone;
+    this.log = opts.log ?? silent;
+    this.idleMs = opts.tcpIdleTimeoutMs ?? 10000;
+    if (opts.forward) {
+      this.acl = new ClientAcl(opts.forward.allowFrom);
+      this.forwarder = new Forwarder(opts.forward);
+    } else {
+      this.acl = null;
+      this.forwarder = null;
+    }
+  }
+
+  async listen(): Promise<{ udpPort: number; tcpPort: number }> {
+    const bothDefault = this.opts.udp === undefined && this.opts.tcp === undefined;
+    const udpAt = this.opts.udp === false ? null : (this.opts.udp ?? (bothDefault ? {} : null));
+    const tcpAt = this.opts.tcp === false ? null : (this.opts.tcp ?? (bothDefault ? {} : null));
+    let udpPort = 0;
+    let tcpPort = 0;
+    // dig and stub resolvers retry truncated answers over TCP on the same port: when both
+    // ask for an ephemeral port, try to give TCP the port UDP got.
+    for (let tries = 0; ; tries++) {
+      if (udpAt) udpPort = await this.listenUdp(udpAt.address ?? '127.0.0.1', udpAt.port ?? 0);
+      if (!tcpAt) break;
+      const want = udpAt && (udpAt.port ?? 0) === 0 && (tcpAt.port ?? 0) === 0 ? udpPort : (tcpAt.port ?? 0);
+      try {
+        tcpPort = await this.listenTcp(tcpAt.address ?? '127.0.0.1', want);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' && want === udpPort && want !== 0 && tries < 5) {
+          this.udp?.close();
+          this.udp = null;
+          continue;
+        }
+        await this.close();
+        throw this.bindError(err, tcpAt, 'tcp');
+      }
+    }
+    this.log.info({ udpPort, tcpPort, zone: this.zone.zone, forwarding: this.forwarder !== null }, 'dns server listening');
+    return { udpPort, tcpPort };
+  }
+
+  private bindError(err: unknown, at: ListenAddress, proto: Proto): Error {
+    const e = err as NodeJS.ErrnoException;
+    const where = `${at.address ?? '127.0.0.1'}:${at.port ?? 0}/${proto}`;
+    if (e.code === 'EACCES') {
+      return new Error(`cannot bind ${where}: permission denied (ports below 1024 need root or net.ipv4.ip_unprivileged_port_start=0)`);
+    }
+    return new Error(`cannot bind ${where}: ${e.message}`);
+  }
+
+  private listenUdp(address: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const sock = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4' });
+      const onError = (err: Error): void => {
+        sock.close();
+        reject(this.bindError(err, { address, port }, 'udp'));
+      };
+      sock.once('error', onError);
+      sock.bind(port, address, () => {
+        sock.off('error', onError);
+        sock.on('error', (err) => this.log.warn({ err: err.message }, 'udp socket error'));
+        sock.on('message', (msg, rinfo) => {
+          void this.handle(msg, 'udp', rinfo.address).then((reply) => {
+            if (reply && !this.closing) {
+              sock.send(reply, rinfo.port, rinfo.address, (err) => {
+                if (err) this.log.debug({ err: err.message, client: rinfo.address }, 'udp send failed');
+              });
+            }
+          });
+        });
+        this.udp = sock;
+        resolve(sock.address().port);
+      });
+    });
+  }
+
+  private listenTcp(address: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer((c) => this.onConnection(c));
+      srv.maxConnections = this.opts.maxTcpConnections ?? 1024;
+      srv.once('error', reject);
+      srv.listen({ host: address, port }, () => {
+        srv.off('error', reject);
+        srv.on('error', (err) => this.log.warn({ err: err.message }, 'tcp server error'));
+        this.tcp = srv;
+        resolve((srv.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  /** RFC 7766: length-prefixed messages, several per connection, answered as they complete. */
+  private onConnection(c: net.Socket): void {
+    this.conns.add(c);
+    const client = c.remoteAddress ?? '';
+    let buf: Buffer = Buffer.alloc(0);
+    c.setNoDelay(true);
+    c.setTimeout(this.idleMs, () => c.destroy());
+    c.on('error', () => c.destroy());
+    c.on('close', () => this.conns.delete(c));
+    c.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 2) {
+        const len = buf.readUInt16BE(0);
+        if (buf.length < 2 + len) break;
+        const msg = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        void this.handle(msg, 'tcp', client).then((reply) => {
+          if (!reply || c.destroyed) return;
+          const out = Buffer.alloc(2 + reply.length);
+          out.writeUInt16BE(reply.length, 0);
+          reply.copy(out, 2);
+          c.write(out);
+        });
+      }
+    });
+  }
+
+  /** One message in, at most one message out; never throws. */
+  async handle(msg: Buffer, proto: Proto, client: string): Promise<Buffer | null> {
+    const started = performance.now();
+    const info: QueryInfo = { rcode: 'NOERROR', type: '', durationMs: 0, proto, forwarded: false, cacheHit: false, truncated: false };
+    const header = peekHeader(msg);
+    // No header, or a response (QR=1): nothing we may answer without risking loops.
+    if (!header || header.qr) return null;
+    let reply: Buffer | null;
+    try {
+      reply = await this.answer(msg, header, proto, client, info);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, client, proto }, 'query failed');
+      info.rcode = 'SERVFAIL';
+      reply = headerOnlyReply(header, 'SERVFAIL');
+    }
+    info.durationMs = performance.now() - started;
+    try {
+      this.opts.onQuery?.(info);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'onQuery hook threw');
+    }
+    return reply;
+  }
+
+  private async answer(msg: Buffer, header: NonNullable<ReturnType<typeof peekHeader>>, proto: Proto, client: string, info: QueryInfo): Promise<Buffer> {
+    const fail = (rcode: Rcode): Buffer => {
+      info.rcode = rcode;
+      return headerOnlyReply(header, rcode);
+    };
+    if (header.opcode !== 0) return fail('NOTIMP');
+    if (header.qdcount !== 1) return fail('FORMERR');
+    let req: DecodedPacket;
+    try {
+      req = dnsPacket.decode(msg);
+    } catch {
+      return fail('FORMERR');
+    }
+    const q = req.questions?.[0];
+    if (!q || !validName(q.name)) return fail('FORMERR');
+    info.type = q.type;
+    // dns-packet cannot encode classes it has no name for, so it could not echo the question.
+    if ((q.class ?? 'IN').startsWith('UNKNOWN_')) return fail('REFUSED');
+    const opts = (req.additionals ?? []).filter((a): a is OptAnswer => a.type === 'OPT');
+    if (opts.length > 1) return fail('FORMERR');
+    const opt = opts[0];
+    const maxSize = proto === 'tcp' ? MAX_TCP_MESSAGE : clientPayloadSize(opt?.udpPayloadSize);
+    const replyOpt = (extendedRcode = 0): OptAnswer[] =>
+      opt ? [{ name: '.', type: 'OPT', udpPayloadSize: OUR_UDP_PAYLOAD, extendedRcode, ednsVersion: 0, flags: opt.flags & EDNS_DO, flag_do: (opt.flags & EDNS_DO) !== 0, options: [] }] : [];
+    const base = { type: 'response' as const, id: header.id, questions: [q] };
+    const send = (p: Packet & { flags: number }): Buffer => {
+      const { buf, truncated } = encodeReply(p, { maxSize });
+      info.truncated = truncated;
+      return buf;
+    };
+    if (opt && opt.ednsVersion !== 0) {
+      // RFC 6891 6.1.3: an unknown EDNS version gets BADVERS (extended rcode 1, header rcode 0).
+      info.rcode = 'BADVERS';
+      return send({ ...base, flags: header.flags & FLAG_RD, additionals: replyOpt(BADVERS >> 4) });
+    }
+    const qtype = dnsTypes.toType(q.type);
+    const qclass = dnsClasses.toClass(q.class ?? 'IN');
+    const ans = this.zone.resolve({ name: q.name, type: qtype, class: qclass });
+    const recursionOk = this.forwarder !== null && this.acl !== null && this.acl.allows(client);
+    const ra = recursionOk ? FLAG_RA : 0;
+    if (ans.inZone) {
+      info.rcode = ans.rcode;
+      return send({
+        ...base,
+        flags: (header.flags & (FLAG_RD | FLAG_CD)) | ra | (ans.authoritative ? FLAG_AA : 0) | RCODE_NUMBER[ans.rcode],
+        answers: ans.answers as PacketRR[],
+        authorities: ans.authority as PacketRR[],
+        additionals: [...(ans.additional as PacketRR[]), ...replyOpt()],
+      });
+    }
+    if (!recursionOk || !this.forwarder) return fail('REFUSED');
+    info.forwarded = true;
+    const res = await this.forwarder.resolve(q as PacketQuestion, (header.flags & FLAG_CD) !== 0);
+    if (!res) {
+      this.log.warn({ name: q.name, type: q.type }, 'no upstream answered');
+      info.rcode = 'SERVFAIL';
+      return send({ ...base, flags: (header.flags & FLAG_RD) | ra | RCODE_NUMBER.SERVFAIL, additionals: replyOpt() });
+    }
+    info.cacheHit = res.fromCache;
+    // The cache is case-blind: give records owned by the question name the client's spelling back.
+    const asked = q.name.toLowerCase();
+    const respell = (list: PacketRR[]): PacketRR[] => list.map((rr) => (rr.name.toLowerCase() === asked && rr.name !== q.name ? { ...rr, name: q.name } : rr));
+    const rcodeNum = rcodeNumber(res.reply.rcode);
+    info.rcode = res.reply.rcode;
+    return send({
+      ...base,
+      flags: (header.flags & (FLAG_RD | FLAG_CD)) | ra | rcodeNum,
+      answers: respell(res.reply.answers),
+      authorities: res.reply.authorities,
+      additionals: [...res.reply.additionals, ...replyOpt()],
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.forwarder?.close();
+    const udp = this.udp;
+    this.udp = null;
+    if (udp) await new Promise<void>((r) => udp.close(() => r()));
+    const tcp = this.tcp;
+    this.tcp = null;
+    for (const c of this.conns) c.destroy();
+    this.conns.clear();
+    if (tcp) await new Promise<void>((r) => tcp.close(() => r()));
+  }
+}
+
+function rcodeNumber(name: string): number {
+  const n = dnsRcodes.toRcode(name);
+  return Number.isInteger(n) && n >= 0 && n <= 15 ? n : RCODE_NUMBER.SERVFAIL;
+}

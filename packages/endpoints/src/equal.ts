@@ -1,0 +1,46 @@
+// Structural equality with Kubernetes' "semantic" leniency: a missing field, null,
+// an empty list and an empty map are the same thing.
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  return false;
+}
+
+export function semanticEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (isEmpty(a) && isEmpty(b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    if (a.length !== bb.length) return false;
+    return a.every((x, i) => semanticEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) {
+    if (!semanticEqual(ao[k], bo[k])) return false;
+  }
+  return true;
+}
+
+/** A deep copy of a JSON value (API objects are plain JSON). */
+export function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+/** JSON with object keys sorted, so equal values give equal strings. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) => {
+    if (val && typeof val === 'object' && !Array.isArray(val)) {
+      const o = val as Record<string, unknown>;
+      const sorted: Record<string, unknown> = {};
+      for (const key of Object.keys(o).sort()) sorted[key] = o[key];
+      return sorted;
+    }
+    return val;
+  });
+}

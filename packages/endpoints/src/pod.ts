@@ -1,0 +1,101 @@
+// Pod predicates shared by the Endpoints and EndpointSlice computations
+// (k8s.io/endpointslice/util and pkg/api/v1/pod).
+import type { Pod, Service, ServicePort, ObjectReference } from '@knet/api';
+
+export function isPodReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Succeeded or Failed: the Pod will never run again. */
+export function isPodTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export function isPodTerminating(pod: Pod): boolean {
+  return !!pod.metadata.deletionTimestamp;
+}
+
+/** The Pod's IPs, podIPs first, falling back to podIP for writers that set only that. */
+export function podIPs(pod: Pod): string[] {
+  const list = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => !!ip);
+  if (list.length > 0) return list;
+  return pod.status?.podIP ? [pod.status.podIP] : [];
+}
+
+/**
+ * ShouldPodBeInEndpoints: not terminal, has an IP, and (unless terminating Pods are
+ * wanted) not being deleted.
+ */
+export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
+  if (isPodTerminal(pod)) return false;
+  if (podIPs(pod).length === 0) return false;
+  if (!includeTerminating && isPodTerminating(pod)) return false;
+  return true;
+}
+
+/** A Pod's hostname is published when its subdomain names the Service. */
+export function shouldSetHostname(pod: Pod, svc: Service): boolean {
+  return !!pod.spec?.hostname && pod.spec.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace;
+}
+
+/**
+ * The Pod's port for a Service port (podutil.FindPort): a numeric targetPort as is,
+ * a named one from the container port with that name and protocol; undefined when
+ * the Pod has no such port.
+ */
+export function findPort(pod: Pod, sp: ServicePort): number | undefined {
+  const target = sp.targetPort ?? sp.port;
+  if (typeof target === 'number') return target;
+  if (/^\d+$/.test(target)) return Number(target);
+  const proto = sp.protocol ?? 'TCP';
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (p.name === target && (p.protocol ?? 'TCP') === proto) return p.containerPort;
+    }
+  }
+  return undefined;
+}
+
+export function podReference(pod: Pod): ObjectReference {
+  const ref: ObjectReference = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name };
+  if (pod.metadata.uid) ref.uid = pod.metadata.uid;
+  return ref;
+}
+
+export function isIPv6(ip: string): boolean {
+  return ip.includes(':');
+}
+
+/** A syntactically valid IPv4 or IPv6 address (the mirroring controller skips others). */
+export function ipFamilyOf(ip: string): 'IPv4' | 'IPv6' | undefined {
+  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(ip)) return 'IPv4';
+  if (isIPv6(ip) && /^[0-9a-fA-F:.]+$/.test(ip) && validIPv6(ip)) return 'IPv6';
+  return undefined;
+}
+
+function validIPv6(ip: string): boolean {
+  const parts = ip.split('::');
+  if (parts.length > 2) return false;
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const all = parts.flatMap(groups);
+  let count = 0;
+  for (const [i, g] of all.entries()) {
+    if (g.includes('.')) {
+      if (i !== all.length - 1 || ipFamilyOf(g) !== 'IPv4') return false;
+      count += 2;
+    } else {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
+      count += 1;
+    }
+  }
+  return parts.length === 2 ? count < 8 : count === 8;
+}
+
+/** The Ready condition's last transition: when the change that matters happened. */
+export function podTriggerTime(pod: Pod): number | undefined {
+  const c = pod.status?.conditions?.find((x) => x.type === 'Ready');
+  if (!c?.lastTransitionTime) return undefined;
+  const t = Date.parse(c.lastTransitionTime);
+  return Number.isNaN(t) ? undefined : t;
+}

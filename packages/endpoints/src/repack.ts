@@ -1,0 +1,108 @@
+// RepackSubsets (k8s.io/kubernetes/pkg/api/v1/endpoints): canonical Endpoints subsets.
+// Addresses are grouped by the exact set of ports they offer; an address that is not
+// ready on any port is not ready on all of them. The output order is deterministic.
+import type { EndpointAddress, EndpointPort, EndpointSubset } from '@knet/api';
+import { canonicalJson } from './equal.js';
+
+function addressKey(a: EndpointAddress): string {
+  return `${a.ip}\u0000${a.targetRef?.uid ?? ''}`;
+}
+
+function portKey(p: EndpointPort): string {
+  return canonicalJson({ n: p.name ?? '', p: p.port, t: p.protocol ?? '', a: p.appProtocol ?? '' });
+}
+
+export function compareAddresses(a: EndpointAddress, b: EndpointAddress): number {
+  if (a.ip !== b.ip) return compareIPs(a.ip, b.ip);
+  const ua = a.targetRef?.uid ?? '';
+  const ub = b.targetRef?.uid ?? '';
+  return ua < ub ? -1 : ua > ub ? 1 : 0;
+}
+
+/** Numeric order for IPv4, string order otherwise; stable across runs. */
+function compareIPs(a: string, b: string): number {
+  const na = ipv4Number(a);
+  const nb = ipv4Number(b);
+  if (na !== undefined && nb !== undefined) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function ipv4Number(ip: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (!m) return undefined;
+  return ((Number(m[1]) * 256 + Number(m[2])) * 256 + Number(m[3])) * 256 + Number(m[4]);
+}
+
+function comparePorts(a: EndpointPort, b: EndpointPort): number {
+  const ka = `${a.name ?? ''}\u0000${String(a.port).padStart(5, '0')}\u0000${a.protocol ?? ''}\u0000${a.appProtocol ?? ''}`;
+  const kb = `${b.name ?? ''}\u0000${String(b.port).padStart(5, '0')}\u0000${b.protocol ?? ''}\u0000${b.appProtocol ?? ''}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Sorts addresses and ports inside each subset, then the subsets themselves. */
+export function sortSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
+  for (const s of subsets) {
+    s.addresses?.sort(compareAddresses);
+    s.notReadyAddresses?.sort(compareAddresses);
+    s.ports?.sort(comparePorts);
+  }
+  const key = (s: EndpointSubset) => canonicalJson([s.ports ?? [], s.addresses ?? [], s.notReadyAddresses ?? []]);
+  return subsets.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
+  const allAddrs = new Map<string, EndpointAddress>();
+  // port key → (port, address key → ready)
+  const byPort = new Map<string, { port: EndpointPort | undefined; addrs: Map<string, boolean> }>();
+
+  const add = (addr: EndpointAddress, port: EndpointPort | undefined, ready: boolean) => {
+    const ak = addressKey(addr);
+    if (!allAddrs.has(ak)) allAddrs.set(ak, structuredClone(addr));
+    const pk = port ? portKey(port) : '<none>';
+    let entry = byPort.get(pk);
+    if (!entry) {
+      entry = { port, addrs: new Map() };
+      byPort.set(pk, entry);
+    }
+    // Not ready trumps ready.
+    const was = entry.addrs.get(ak);
+    if (was === undefined || was) entry.addrs.set(ak, ready);
+  };
+
+  for (const s of subsets) {
+    const ports: (EndpointPort | undefined)[] = s.ports && s.ports.length > 0 ? s.ports : [undefined];
+    for (const p of ports) {
+      for (const a of s.addresses ?? []) add(a, p, true);
+      for (const a of s.notReadyAddresses ?? []) add(a, p, false);
+    }
+  }
+
+  // Group ports by identical (address, ready) sets.
+  const groups = new Map<string, { addrs: Map<string, boolean>; ports: EndpointPort[] }>();
+  for (const { port, addrs } of byPort.values()) {
+    const setKey = [...addrs.entries()].map(([k, r]) => `${k}=${r}`).sort().join('\n');
+    let g = groups.get(setKey);
+    if (!g) {
+      g = { addrs, ports: [] };
+      groups.set(setKey, g);
+    }
+    if (port) g.ports.push(structuredClone(port));
+  }
+
+  const out: EndpointSubset[] = [];
+  for (const g of groups.values()) {
+    const ready: EndpointAddress[] = [];
+    const notReady: EndpointAddress[] = [];
+    for (const [k, r] of g.addrs) (r ? ready : notReady).push(structuredClone(allAddrs.get(k)!));
+    const subset: EndpointSubset = {};
+    if (ready.length > 0) subset.addresses = ready;
+    if (notReady.length > 0) subset.notReadyAddresses = notReady;
+    if (g.ports.length > 0) subset.ports = g.ports;
+    out.push(subset);
+  }
+  return sortSubsets(out);
+}

@@ -1,0 +1,47 @@
+import type { KubeObject } from '@knet/api';
+
+export interface ListOptions {
+  /** Only this namespace; undefined lists all namespaces. '' is the cluster scope. */
+  namespace?: string;
+  filter?: (o: KubeObject) => boolean;
+  /** Maximum number of items in this page; 0 or undefined for no limit. */
+  limit?: number;
+  /** Token from a previous page's `continue`. */
+  continue?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  /** Items after this page; only without a filter, as Kubernetes does. */
+  remainingItemCount?: number;
+}
+
+export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: StoreEventType;
+  object: KubeObject;
+  resourceVersion: string;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  /** Replay events after this RV from the window; undefined, '' or '0' start from now. */
+  resourceVersion?: string;
+  filter?: (o: KubeObject) => boolean;
+}
+
+export interface Watcher {
+  close(): void;
+}
+
+export interface StoreOptions {
+  /** Events kept (in memory and on disk) for watch replay and consistent continue; default 10000. */
+  watchWindow?: number;
+  /** Called when a watch callback or filter throws; the store itself carries on. */
+  onWatchError?: (err: unknown) => void;
+  /** Most writes committed in one synced batch; default 2000. */
+  maxBatch?: number;
+}
