@@ -7,7 +7,7 @@ let cp: ControlPlane;
 let api: ReturnType<typeof client>;
 
 test.before(async () => {
-  cp = await startControlPlane({ apiserverArgs: ['--watch-bookmark-interval', '200ms', '--watch-window', '50'] });
+  cp = await startControlPlane({ apiserverArgs: ['--watch-bookmark-interval', '200ms', '--watch-window', '50', '--reconcile-interval', '200ms'] });
   api = client(cp.url);
 });
 test.after.always(async () => {
@@ -321,6 +321,12 @@ test.serial('watch: initial state, changes, resume, bookmarks, 410', async (t) =
   });
   t.deepEqual(sel.map((e) => e.type), ['ADDED', 'DELETED']);
 
+  // one object, and the deprecated /watch/ prefix
+  const single = await watchEvents(cp.url, `${base}/one?watch=true`, (ev) => ev.length >= 1);
+  t.is(single[0].object.metadata.name, 'one');
+  const legacy = await watchEvents(cp.url, `/api/v1/watch/namespaces/watch/services`, (ev) => ev.length >= 1);
+  t.is(legacy[0].type, 'ADDED');
+
   // timeoutSeconds ends the stream
   const timed = await watchEvents(cp.url, `${base}?watch=1&timeoutSeconds=1&resourceVersion=${first.body.metadata.resourceVersion}`, () => false);
   t.true(timed.length >= 1);
@@ -459,4 +465,62 @@ test('fuzz: random bodies never produce a 5xx or kill the server', async (t) => 
   }
   t.deepEqual(bad.slice(0, 5), []);
   t.is((await api.get('/healthz')).status, 200);
+});
+
+test.serial('a continue token older than the event window is 410 Expired', async (t) => {
+  await namespace('cont');
+  const base = '/api/v1/namespaces/cont/endpoints';
+  for (const n of ['a', 'b']) t.is((await api.post(base, { metadata: { name: n }, subsets: [] })).status, 201);
+  const page = await api.get(`${base}?limit=1`);
+  t.truthy(page.body.metadata.continue);
+  for (let i = 0; i < 60; i++) await api.patch(`${base}/a`, { metadata: { labels: { n: String(i) } } }, 'application/merge-patch+json');
+  const r = await api.get(`${base}?limit=1&continue=${encodeURIComponent(page.body.metadata.continue)}`);
+  t.is(r.status, 410, `${r.text} token=${page.body.metadata.continue}`);
+  t.is(r.body.reason, 'Expired');
+  t.is((await api.get(`${base}?limit=1&continue=garbage`)).status, 400);
+});
+
+test.serial('a deleted kubernetes Service is recreated', async (t) => {
+  const before = await api.get('/api/v1/namespaces/default/services/kubernetes');
+  t.is((await api.del('/api/v1/namespaces/default/services/kubernetes')).status, 200);
+  const deadline = Date.now() + 10_000;
+  let after = await api.get('/api/v1/namespaces/default/services/kubernetes');
+  while (after.status !== 200 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    after = await api.get('/api/v1/namespaces/default/services/kubernetes');
+  }
+  t.is(after.status, 200);
+  t.not(after.body.metadata.uid, before.body.metadata.uid);
+  t.is(after.body.spec.clusterIP, '127.96.0.1');
+});
+
+test('graceful pod deletion: a running pod turns terminating, then goes when its kubelet (or the grace period) ends it', async (t) => {
+  const pod = (name: string, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'g' } },
+    spec: { nodeName: 'node-a', terminationGracePeriodSeconds: 1, containers: [{ name: 'c' }], ...extra },
+    status: { phase: 'Running', podIP: '127.244.0.77' },
+  });
+  t.is((await api.post('/api/v1/namespaces/default/pods', pod('grace-1'))).status, 201);
+  const marked = await api.del('/api/v1/namespaces/default/pods/grace-1', { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 30 });
+  t.is(marked.status, 200);
+  t.truthy(marked.body.metadata.deletionTimestamp);
+  t.is(marked.body.metadata.deletionGracePeriodSeconds, 30);
+  // a status write keeps it terminating; a later DELETE with 0 removes it
+  const patched = await api.patch('/api/v1/namespaces/default/pods/grace-1/status', { status: { phase: 'Running' } }, 'application/merge-patch+json');
+  t.is(patched.body.metadata.deletionTimestamp, marked.body.metadata.deletionTimestamp);
+  t.is((await api.del('/api/v1/namespaces/default/pods/grace-1', { gracePeriodSeconds: 0 })).status, 200);
+  t.is((await api.get('/api/v1/namespaces/default/pods/grace-1')).status, 404);
+
+  // nobody finishes it: gone once its own 1 s grace period is over
+  t.is((await api.post('/api/v1/namespaces/default/pods', pod('grace-2'))).status, 201);
+  t.truthy((await api.del('/api/v1/namespaces/default/pods/grace-2')).body.metadata.deletionTimestamp);
+  const deadline = Date.now() + 10_000;
+  while ((await api.get('/api/v1/namespaces/default/pods/grace-2')).status !== 404) {
+    if (Date.now() > deadline) return t.fail('terminating pod was never removed');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // never scheduled → deleted at once
+  t.is((await api.post('/api/v1/namespaces/default/pods', pod('grace-3', { nodeName: undefined }))).status, 201);
+  t.is((await api.del('/api/v1/namespaces/default/pods/grace-3')).status, 200);
+  t.is((await api.get('/api/v1/namespaces/default/pods/grace-3')).status, 404);
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // knet apiserver: flags, process lifecycle and wiring of store + ipam into the HTTP server.
+import { isIP } from 'node:net';
 import { Command } from 'commander';
 import pino from 'pino';
 import { Store } from '@knet/store';
@@ -18,6 +19,8 @@ interface Flags {
   watchBookmarkInterval: string;
   watchWindow: string;
   ipamTimeout: string;
+  watchBufferEvents: string;
+  reconcileInterval: string;
 }
 
 async function main(): Promise<void> {
@@ -31,20 +34,33 @@ async function main(): Promise<void> {
     .option('--advertise-address <ip>', 'the address of this apiserver in the kubernetes Endpoints (default: the listen host)')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--watch-bookmark-interval <duration>', 'how often watches that allow bookmarks get one', '60s')
-    .option('--ipam-timeout <duration>', 'deadline of one ipam call (queueing included); an unreachable ipam fails at once', '15s')
+    .option('--ipam-timeout <duration>', 'deadline of one ipam call (an unreachable ipam fails at once)', '15s')
+    .option('--watch-buffer-events <n>', 'events buffered for a watcher that cannot keep up before it is disconnected', '10000')
+    .option('--reconcile-interval <duration>', 'how often the system namespaces and the kubernetes Service are re-ensured', '10s')
     .option('--watch-window <events>', 'events kept for watch resumption; older resourceVersions get 410 Gone', '10000')
     .showHelpAfterError();
   program.parse(process.argv);
   const flags = program.opts<Flags>();
+  if (!(flags.logLevel in pino.levels.values) && flags.logLevel !== 'silent') {
+    process.stderr.write(`error: --log-level must be one of ${Object.keys(pino.levels.values).join(', ')}, silent\n`);
+    process.exitCode = 2;
+    return;
+  }
   const log = pino({ level: flags.logLevel, base: { component: 'apiserver' } }, pino.destination({ sync: true }));
 
-  let listen, cidrs, bookmarkMs, watchWindow, ipamTimeoutMs;
+  let listen, cidrs, bookmarkMs, watchWindow, ipamTimeoutMs, watchBuffer, reconcileMs;
   try {
     listen = parseHostPort(flags.listen);
     parseHostPort(flags.ipam);
     cidrs = flags.serviceClusterIpRange ? parseCIDRList(flags.serviceClusterIpRange) : undefined;
+    if (flags.advertiseAddress !== undefined && !isIP(flags.advertiseAddress)) {
+      throw new Error(`invalid --advertise-address ${JSON.stringify(flags.advertiseAddress)}: must be an IP address`);
+    }
     bookmarkMs = parseDuration(flags.watchBookmarkInterval);
     ipamTimeoutMs = parseDuration(flags.ipamTimeout);
+    reconcileMs = parseDuration(flags.reconcileInterval);
+    watchBuffer = Number(flags.watchBufferEvents);
+    if (!Number.isInteger(watchBuffer) || watchBuffer < 1) throw new Error(`--watch-buffer-events must be a positive integer, got ${flags.watchBufferEvents}`);
     watchWindow = Number(flags.watchWindow);
     if (!Number.isInteger(watchWindow) || watchWindow < 1) throw new Error(`--watch-window must be a positive integer, got ${flags.watchWindow}`);
   } catch (err) {
@@ -57,7 +73,8 @@ async function main(): Promise<void> {
   const store = await Store.open(flags.dataDir, { watchWindow });
   const ipam = new IpamClient(flags.ipam, { deadlineMs: ipamTimeoutMs });
   const server = new ApiServer({
-    store, ipam, log, advertiseAddress: advertise, bookmarkIntervalMs: bookmarkMs,
+    store, ipam, log, advertiseAddress: advertise, bookmarkIntervalMs: bookmarkMs, maxWatchBufferedEvents: watchBuffer,
+    reconcileIntervalMs: reconcileMs,
     metrics: new ApiMetrics(true),
     ...(cidrs ? { serviceCIDRs: cidrs } : {}),
   });

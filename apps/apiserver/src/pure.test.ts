@@ -128,3 +128,21 @@ test('firstAddress', (t) => {
   t.throws(() => firstAddress('nope'));
   t.throws(() => firstAddress('1.2.3.4/40'));
 });
+
+test('Limiter bounds concurrency and passes results and errors through', async (t) => {
+  const { Limiter } = await import('./limiter.js');
+  const l = new Limiter(3);
+  let active = 0;
+  let peak = 0;
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => l.run(async () => {
+    active++;
+    peak = Math.max(peak, active);
+    await new Promise((r) => setImmediate(r));
+    active--;
+    return i;
+  })));
+  t.is(peak, 3);
+  t.deepEqual(results, Array.from({ length: 20 }, (_, i) => i));
+  await t.throwsAsync(() => l.run(async () => { throw new Error('boom'); }), { message: 'boom' });
+  t.is(await l.run(async () => 'still works'), 'still works');
+});

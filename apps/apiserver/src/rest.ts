@@ -2,19 +2,22 @@
 // the registry. Per-kind behaviour comes from the api package's strategies; Services add IP and
 // NodePort allocation; namespaces cascade their deletion.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import {
-  invalidStatus, strategies, tableFor,
-  type KubeObject, type ResourceInfo, type Service, type Status, type Strategy, type Table,
+  apiVersionOf, invalidStatus, tableFor,
+  type KubeObject, type ResourceInfo, type Service, type Strategy, type Table,
 } from '@knet/api';
 import type { Logger } from 'pino';
+import type { Pod } from '@knet/api';
 import { decodeJSON, isPlainObject, readBody } from './body.js';
+import { emptyNamespace } from './namespace-finalizer.js';
+import { checkFields, decodeRequestObject, PROTOBUF } from './object-decoding.js';
+import { gracePeriodFor, deletesGracefully, markTerminating } from './pod-termination.js';
+import { generatedName, parseDeleteOptions, parseDryRun, parseNonNegativeInt, type DeleteOptions } from './request-options.js';
+import { isCoreResource, schemaOf, storeKey } from './resources.js';
+import { writeJSON } from './responses.js';
 import { storeErrorReason, type ObjectStore } from './deps.js';
-import { parseFieldValidation, pruneUnknownFields, typeErrors, type FieldValidation } from './field-validation.js';
 import { mediaType, tableRequested, type TableRequest } from './negotiation.js';
-import { componentSchemas, schemaNameFor, type Schema } from './openapi-schemas.js';
 import { applyPatch, PatchError, patchContentTypes } from './patch.js';
-import { decodeProtobufObject, ProtobufError } from './protobuf.js';
 import { applyCreate, applyUpdate } from './server-side-apply.js';
 import type { ResourcePath } from './request-path.js';
 import { listFilter } from './selection.js';
@@ -40,15 +43,6 @@ const RETURNS_DELETED_OBJECT = new Set(['services', 'pods', 'namespaces']);
 /** Kinds that PUT may create (AllowCreateOnUpdate in their kube-apiserver strategy). */
 const CREATE_ON_UPDATE = new Set(['endpoints']);
 const MAX_RETRIES = 8;
-const PROTOBUF = 'application/vnd.kubernetes.protobuf';
-
-export function storeKey(info: ResourceInfo): string {
-  return info.group ? `${info.group}/${info.plural}` : info.plural;
-}
-
-export function apiVersionOf(info: ResourceInfo): string {
-  return info.group ? `${info.group}/${info.version}` : info.version;
-}
 
 interface Call {
   req: IncomingMessage;
@@ -61,7 +55,14 @@ interface Call {
 }
 
 export class RestHandlers {
+  private readonly watches = new Set<WatchStream>();
+
   constructor(private readonly opts: RestOptions) {}
+
+  /** Ends every open watch cleanly (clients see the stream end and re-watch elsewhere). */
+  closeWatches(): void {
+    for (const w of [...this.watches]) w.end('shutdown');
+  }
 
   /** Serves one resource request; returns the Kubernetes verb (for metrics). Throws ApiError. */
   async handle(req: IncomingMessage, res: ServerResponse, path: ResourcePath, strategy: Strategy, query: URLSearchParams): Promise<string> {
@@ -92,6 +93,14 @@ export class RestHandlers {
     }
     switch (method) {
       case 'GET':
+        if (!path.subresource && (query.get('watch') === '1' || query.get('watch') === 'true')) {
+          // watching one object is watching the collection narrowed to its name
+          const narrowed = new URLSearchParams(query);
+          const fs = query.get('fieldSelector');
+          narrowed.set('fieldSelector', `metadata.name=${path.name}${fs ? `,${fs}` : ''}`);
+          await this.watch({ ...call, query: narrowed });
+          return 'WATCH';
+        }
         await this.get(call);
         return 'GET';
       case 'PUT':
@@ -131,8 +140,10 @@ export class RestHandlers {
         ...(cont ? { continue: cont } : {}),
       });
     } catch (err) {
-      if (storeErrorReason(err) === 'Gone') throw new ApiError(errors.expired((err as Error).message));
-      if (storeErrorReason(err) === 'StorageError' && cont) throw new ApiError(errors.badRequest((err as Error).message));
+      const msg = (err as Error).message;
+      // an undecodable token is the client's mistake (400); a decodable but too old one is 410
+      if (cont && /continue key is not valid/.test(msg)) throw new ApiError(errors.badRequest(msg));
+      if (storeErrorReason(err) === 'Gone') throw new ApiError(errors.expired(msg));
       throw err;
     }
     const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
@@ -170,10 +181,12 @@ export class RestHandlers {
       encode: (_type, obj) => (table ? this.table(c, [obj], table) : obj),
       bookmark: (resourceVersion) => ({ kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion } }),
       onEnd: (reason) => {
+        this.watches.delete(stream);
         this.opts.onWatch?.(-1);
         if (reason === 'slow') this.opts.log.warn({ resource: info.plural, reason }, 'closing watch of a consumer that cannot keep up');
       },
     });
+    this.watches.add(stream);
     this.opts.onWatch?.(1);
     await stream.start();
   }
@@ -204,7 +217,7 @@ export class RestHandlers {
     } else {
       delete obj.metadata.namespace;
     }
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix();
+    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generatedName(obj.metadata.generateName);
     for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'selfLink'] as const) delete obj.metadata[k as keyof typeof obj.metadata];
     strategy.prepareForCreate(obj);
     this.validate(c, strategy.validate(obj), obj);
@@ -213,7 +226,7 @@ export class RestHandlers {
       return send(c, 201, obj);
     }
     let held: Held = { ips: [], ports: [] };
-    if (info.plural === 'services' && info.group === '') held = await this.opts.allocator.allocateOnCreate(obj as Service);
+    if (isCoreResource(info, 'services')) held = await this.opts.allocator.allocateOnCreate(obj as Service);
     try {
       const created = await this.opts.store.create(storeKey(info), obj);
       send(c, 201, created);
@@ -263,7 +276,7 @@ export class RestHandlers {
     const type = patchContentTypes[ct];
     if (!type) throw new ApiError(errors.unsupportedMediaType(ct));
     const patch = decodeJSON(await readBody(c.req));
-    const schema = this.schemaOf(info);
+    const schema = schemaOf(info);
     for (let attempt = 0; ; attempt++) {
       const old = await this.load(info, path.namespace ?? '', path.name!);
       let patched: unknown;
@@ -322,7 +335,7 @@ export class RestHandlers {
     obj.metadata.name = path.name!;
     if (info.namespaced) obj.metadata.namespace = path.namespace!;
     this.checkFields(c, obj);
-    const schema = this.schemaOf(info);
+    const schema = schemaOf(info);
     for (let attempt = 0; ; attempt++) {
       let current: KubeObject;
       try {
@@ -347,7 +360,7 @@ export class RestHandlers {
     const old = structuredClone(stored);
     obj.apiVersion = apiVersionOf(info);
     obj.kind = info.kind;
-    const isService = info.plural === 'services' && info.group === '';
+    const isService = isCoreResource(info, 'services');
     if (path.subresource === 'status') {
       strategy.prepareForStatusUpdate(obj, old);
     } else {
@@ -380,7 +393,7 @@ export class RestHandlers {
     const { info, path } = c;
     const opts = await this.deleteOptions(c);
     const dryRun = opts.dryRun || parseDryRun(c.query);
-    if (info.plural === 'namespaces' && info.group === '' && PROTECTED_NAMESPACES.has(path.name!)) {
+    if (isCoreResource(info, 'namespaces') && PROTECTED_NAMESPACES.has(path.name!)) {
       throw new ApiError(failure(403, 'Forbidden', `namespaces "${path.name}" is forbidden: this namespace may not be deleted`,
         { name: path.name!, kind: 'namespaces' }));
     }
@@ -393,8 +406,18 @@ export class RestHandlers {
       throw new ApiError(errors.conflict(info.plural, path.name!, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`, info.group));
     }
     if (dryRun) return send(c, 200, RETURNS_DELETED_OBJECT.has(info.plural) ? current : success({ name: path.name!, kind: info.plural, uid: current.metadata.uid! }));
-    if (info.plural === 'namespaces' && info.group === '') {
-      await this.emptyNamespace(path.name!);
+    if (isCoreResource(info, 'namespaces')) {
+      await emptyNamespace(this.opts.store, this.opts.allocator, path.name!);
+    }
+    if (isCoreResource(info, 'pods')) {
+      const grace = gracePeriodFor(current as Pod, opts.gracePeriodSeconds ?? parseNonNegativeInt(c.query.get('gracePeriodSeconds'), 'gracePeriodSeconds'));
+      if (deletesGracefully(current as Pod, grace)) {
+        try {
+          return send(c, 200, await markTerminating(this.opts.store, path.namespace!, path.name!, grace));
+        } catch (err) {
+          throw this.storeFailure(err, info, path.name!);
+        }
+      }
     }
     let deleted: KubeObject;
     try {
@@ -405,8 +428,8 @@ export class RestHandlers {
     } catch (err) {
       throw this.storeFailure(err, info, path.name!);
     }
-    if (info.plural === 'services' && info.group === '') await this.opts.allocator.release(heldBy(deleted as Service));
-    if (info.plural === 'namespaces' && info.group === '') {
+    if (isCoreResource(info, 'services')) await this.opts.allocator.release(heldBy(deleted as Service));
+    if (isCoreResource(info, 'namespaces')) {
       const ns = structuredClone(deleted) as KubeObject & { status?: { phase?: string } };
       ns.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       ns.status = { ...(ns.status ?? {}), phase: 'Terminating' };
@@ -419,7 +442,7 @@ export class RestHandlers {
   /** DELETE on a collection: every object matching the selectors, answered with the list of them. */
   private async deleteCollection(c: Call): Promise<void> {
     const { info, path } = c;
-    if (info.plural === 'namespaces' && info.group === '') throw new ApiError(errors.methodNotAllowed());
+    if (isCoreResource(info, 'namespaces')) throw new ApiError(errors.methodNotAllowed());
     const opts = await this.deleteOptions(c);
     const dryRun = opts.dryRun || parseDryRun(c.query);
     const filter = listFilter(info, c.query.get('labelSelector') ?? '', c.query.get('fieldSelector') ?? '');
@@ -433,7 +456,7 @@ export class RestHandlers {
       }
       try {
         const d = await this.opts.store.delete(key, o.metadata.namespace ?? '', o.metadata.name!);
-        if (info.plural === 'services' && info.group === '') await this.opts.allocator.release(heldBy(d as Service));
+        if (isCoreResource(info, 'services')) await this.opts.allocator.release(heldBy(d as Service));
         deleted.push(d);
       } catch (err) {
         if (storeErrorReason(err) !== 'NotFound') throw this.storeFailure(err, info, o.metadata.name ?? '');
@@ -456,99 +479,21 @@ export class RestHandlers {
     }
   }
 
-  /** Synchronous namespace finalization: every namespaced object in it is deleted first. */
-  private async emptyNamespace(ns: string): Promise<void> {
-    for (const s of strategies) {
-      if (!s.info.namespaced) continue;
-      const key = storeKey(s.info);
-      const { items } = await this.opts.store.list(key, { namespace: ns });
-      for (const o of items) {
-        try {
-          const d = await this.opts.store.delete(key, ns, o.metadata.name!);
-          if (s.info.plural === 'services' && s.info.group === '') await this.opts.allocator.release(heldBy(d as Service));
-        } catch (err) {
-          if (storeErrorReason(err) !== 'NotFound') throw err;
-        }
-      }
-    }
-  }
-
-  private async deleteOptions(c: Call): Promise<{ dryRun: boolean; preconditions?: { uid?: string; resourceVersion?: string } }> {
+  private async deleteOptions(c: Call): Promise<DeleteOptions> {
     const buf = await readBody(c.req);
-    // typed clients may send DeleteOptions as protobuf; only JSON options are honoured
-    if (mediaType(c.req.headers['content-type']) === PROTOBUF) return { dryRun: false };
-    if (buf.length === 0 || buf.toString('utf8').trim() === '') return { dryRun: false };
-    const body = decodeJSON(buf);
-    if (!isPlainObject(body)) throw new ApiError(errors.badRequest('DeleteOptions must be a JSON object'));
-    const dryRun = Array.isArray(body['dryRun']) && body['dryRun'].includes('All');
-    const p = body['preconditions'];
-    if (p !== undefined && p !== null && !isPlainObject(p)) throw new ApiError(errors.badRequest('preconditions must be an object'));
-    const out: { dryRun: boolean; preconditions?: { uid?: string; resourceVersion?: string } } = { dryRun };
-    if (isPlainObject(p)) {
-      out.preconditions = {};
-      if (typeof p['uid'] === 'string' && p['uid']) out.preconditions.uid = p['uid'];
-      if (typeof p['resourceVersion'] === 'string' && p['resourceVersion']) out.preconditions.resourceVersion = p['resourceVersion'];
-    }
-    return out;
+    return parseDeleteOptions(buf, mediaType(c.req.headers['content-type']) === PROTOBUF);
   }
 
   // ---- helpers ----
 
-  private schemaOf(info: ResourceInfo): Schema | undefined {
-    const n = schemaNameFor(info.group, info.kind);
-    return n ? componentSchemas[n] : undefined;
-  }
-
   private async decodeObject(c: Call): Promise<KubeObject> {
-    const ct = mediaType(c.req.headers['content-type']);
-    let body: unknown;
-    if (ct === PROTOBUF) {
-      try {
-        body = decodeProtobufObject(await readBody(c.req));
-      } catch (err) {
-        if (err instanceof ProtobufError) throw new ApiError(errors.badRequest(err.message));
-        throw err;
-      }
-    } else if (ct === 'application/json' || ct === '') {
-      body = decodeJSON(await readBody(c.req));
-    } else {
-      throw new ApiError(errors.unsupportedMediaType(ct));
-    }
-    const { info } = c;
-    if (!isPlainObject(body)) throw new ApiError(errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`));
-    const kind = body['kind'];
-    const apiVersion = body['apiVersion'];
-    if (kind !== undefined && kind !== info.kind) {
-      throw new ApiError(errors.badRequest(`${String(kind)} in version "${String(apiVersion ?? '')}" cannot be handled as a ${info.kind}: the kind of the object does not match the kind of the request`));
-    }
-    if (apiVersion !== undefined && apiVersion !== apiVersionOf(info)) {
-      throw new ApiError(errors.badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(info)})`));
-    }
-    if (body['metadata'] === undefined || body['metadata'] === null) body['metadata'] = {};
-    if (!isPlainObject(body['metadata'])) throw new ApiError(errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: metadata must be an object`));
-    body['apiVersion'] = apiVersionOf(info);
-    body['kind'] = info.kind;
-    const obj = body as unknown as KubeObject;
+    const obj = await decodeRequestObject(c.req, c.info);
     this.checkFields(c, obj);
     return obj;
   }
 
-  /** fieldValidation: unknown fields are pruned; Strict rejects, Warn (the default) warns. */
   private checkFields(c: Call, obj: KubeObject): void {
-    const fv = parseFieldValidation(c.query.get('fieldValidation') ?? undefined);
-    if (fv instanceof Error) throw new ApiError(errors.badRequest(fv.message));
-    const mode: FieldValidation = fv ?? 'Warn';
-    const schema = this.schemaOf(c.info);
-    const mismatched = typeErrors(obj, schema);
-    if (mismatched.length > 0) {
-      throw new ApiError(errors.badRequest(`${c.info.kind} in version "${c.info.version}" cannot be handled as a ${c.info.kind}: ${mismatched.slice(0, 5).join('; ')}`));
-    }
-    const unknown = pruneUnknownFields(obj, schema);
-    if (unknown.length === 0 || mode === 'Ignore') return;
-    if (mode === 'Strict') {
-      throw new ApiError(errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`));
-    }
-    for (const f of unknown) c.warnings.push(`unknown field "${f}"`);
+    c.warnings.push(...checkFields(obj, c.info, c.query.get('fieldValidation') ?? undefined));
   }
 
   private validate(c: Call, errs: ReturnType<Strategy['validate']>, obj: KubeObject): void {
@@ -582,37 +527,4 @@ export class RestHandlers {
 function send(c: Call, code: number, body: unknown): void {
   if (c.warnings.length > 0) c.res.setHeader('Warning', c.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   writeJSON(c.res, code, body);
-}
-
-export function writeJSON(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = code;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
-}
-
-export function writeStatus(res: ServerResponse, s: Status): void {
-  writeJSON(res, s.code, s);
-}
-
-function parseDryRun(q: URLSearchParams): boolean {
-  const v = q.getAll('dryRun');
-  if (v.length === 0) return false;
-  for (const x of v) {
-    if (x !== 'All') throw new ApiError(errors.badRequest(`dryRun: Unsupported value: "${x}": supported values: "All"`));
-  }
-  return true;
-}
-
-function parseNonNegativeInt(v: string | null, name: string): number | undefined {
-  if (v === null || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw new ApiError(errors.badRequest(`${name}: Invalid value: "${v}": must be a non-negative integer`));
-  return Number(v);
-}
-
-function randomSuffix(): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const bytes = randomBytes(5);
-  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
 }

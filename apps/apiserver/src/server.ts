@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import { strategies, strategyFor, type ResourceInfo } from '@knet/api';
 import { bootstrap } from './bootstrap.js';
 import type { Ipam, ObjectStore } from './deps.js';
+import { PodReaper } from './pod-termination.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { ApiMetrics } from './metrics.js';
 import { buildOpenApiV3 } from './openapi.js';
 import { parseResourcePath } from './request-path.js';
-import { RestHandlers, writeJSON, writeStatus } from './rest.js';
+import { RestHandlers } from './rest.js';
+import { writeJSON, writeStatus } from './responses.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { ApiError, errors, toStatus } from './status.js';
 
@@ -28,6 +30,8 @@ export interface ApiServerOptions {
   maxWatchBufferedEvents?: number;
   /** Retry delay of the bootstrap while ipam is not reachable. */
   bootstrapRetryMs?: number;
+  /** How often the system namespaces and the `kubernetes` Service are re-ensured (kube-apiserver: 10 s). */
+  reconcileIntervalMs?: number;
   metrics?: ApiMetrics;
 }
 
@@ -38,6 +42,7 @@ export class ApiServer {
   private readonly openapi = buildOpenApiV3(this.resources);
   private readonly rest: RestHandlers;
   private readonly allocator: ServiceAllocator;
+  private readonly reaper: PodReaper;
   private bootstrapped = false;
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
@@ -58,6 +63,7 @@ export class ApiServer {
       maxWatchBufferedEvents: opts.maxWatchBufferedEvents ?? 10_000,
       onWatch: (d) => this.metrics.watchers.inc({ verb: 'WATCH' }, d),
     });
+    this.reaper = new PodReaper(opts.store, (err, key) => opts.log.warn({ err: String(err), pod: key }, 'removing a terminated pod failed'));
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
@@ -85,6 +91,7 @@ export class ApiServer {
     const h = host.includes(':') ? `[${host}]` : host;
     this.address = `${h}:${bound}`;
     void this.runBootstrap(bound);
+    await this.reaper.start();
     return { port: bound, url: `http://${this.address}` };
   }
 
@@ -102,8 +109,10 @@ export class ApiServer {
     try {
       const cidrs = this.opts.serviceCIDRs?.length ? this.opts.serviceCIDRs : (await this.opts.ipam.ranges()).serviceCIDRs;
       await bootstrap({ store: this.opts.store, allocator: this.allocator, serviceCIDR: cidrs[0]!, advertiseAddress: this.opts.advertiseAddress, port });
+      if (!this.bootstrapped) this.opts.log.info('bootstrapped');
       this.bootstrapped = true;
-      this.opts.log.info({ msg: 'bootstrapped' });
+      // like kube-apiserver's bootstrap controller: a deleted `kubernetes` Service comes back
+      if (!this.closed) this.retryTimer = setTimeout(() => void this.runBootstrap(port), this.opts.reconcileIntervalMs ?? 10_000);
     } catch (err) {
       this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'bootstrap failed, retrying');
       if (!this.closed) this.retryTimer = setTimeout(() => void this.runBootstrap(port), this.opts.bootstrapRetryMs ?? 1000);
@@ -113,10 +122,14 @@ export class ApiServer {
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    this.reaper.close();
+    // stop accepting, end watches, let in-flight requests answer (bounded), then cut what is left
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.rest.closeWatches();
+    this.server.closeIdleConnections();
+    const grace = setTimeout(() => this.server.closeAllConnections(), 2000);
+    await closed;
+    clearTimeout(grace);
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -188,7 +201,14 @@ export class ApiServer {
       const doc = apiResourceList(this.resources, parts[1]!, parts[2]!);
       if (doc) return get(doc);
     }
-    const rp = parseResourcePath(p, (g, plural) => strategyFor(g, plural)?.info.namespaced);
+    // the deprecated /api/v1/watch/... prefix is the same as ?watch=true
+    const legacyWatch = /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch\//.exec(p);
+    const resourcePath = legacyWatch ? p.replace('/watch/', '/') : p;
+    if (legacyWatch) {
+      if (req.method !== 'GET') throw new ApiError(errors.methodNotAllowed());
+      url.searchParams.set('watch', 'true');
+    }
+    const rp = parseResourcePath(resourcePath, (g, plural) => strategyFor(g, plural)?.info.namespaced);
     const strategy = rp ? strategyFor(rp.group, rp.plural) : undefined;
     if (!rp || !strategy || strategy.info.version !== rp.version) throw new ApiError(errors.pathNotFound());
     labels.resource = rp.subresource ? `${rp.plural}/${rp.subresource}` : rp.plural;

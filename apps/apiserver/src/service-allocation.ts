@@ -3,6 +3,7 @@
 // taken when the store write fails. Allocations are owned by "namespace/name".
 import { invalid, invalidStatus, type FieldError, type IPFamily, type Service } from '@knet/api';
 import { ipamErrorCode, type Ipam } from './deps.js';
+import { Limiter } from './limiter.js';
 import { ApiError, errors } from './status.js';
 
 export interface Held { ips: string[]; ports: number[] }
@@ -88,19 +89,24 @@ function sameList(a: string[] | undefined, b: string[] | undefined): boolean {
 export interface ServiceAllocatorOptions {
   /** Used when ipam cannot tell its ranges (for messages and family order). */
   serviceCIDRs?: string[];
+  /** Most ipam calls in flight at once; default 32. */
+  maxConcurrentCalls?: number;
   onReleaseError?: (err: unknown, what: string) => void;
 }
 
 export class ServiceAllocator {
   private families?: IPFamily[];
+  private readonly limiter: Limiter;
 
-  constructor(private readonly ipam: Ipam, private readonly opts: ServiceAllocatorOptions = {}) {}
+  constructor(private readonly ipam: Ipam, private readonly opts: ServiceAllocatorOptions = {}) {
+    this.limiter = new Limiter(opts.maxConcurrentCalls ?? 32);
+  }
 
   /** Configured IP families, primary first. */
   async clusterFamilies(): Promise<IPFamily[]> {
     if (this.families) return this.families;
     try {
-      const r = await this.ipam.ranges();
+      const r = await this.limiter.run(() => this.ipam.ranges());
       this.families = r.serviceCIDRs.map((c) => familyOf(c.split('/')[0] ?? ''));
     } catch (err) {
       if (this.opts.serviceCIDRs?.length) return this.opts.serviceCIDRs.map((c) => familyOf(c));
@@ -147,10 +153,10 @@ export class ServiceAllocator {
   /** Best effort: a failed release is reported and left to ipam's repair loop. */
   async release(held: Held): Promise<void> {
     for (const ip of held.ips) {
-      try { await this.ipam.releaseClusterIP(ip); } catch (err) { this.opts.onReleaseError?.(err, `clusterIP ${ip}`); }
+      try { await this.limiter.run(() => this.ipam.releaseClusterIP(ip)); } catch (err) { this.opts.onReleaseError?.(err, `clusterIP ${ip}`); }
     }
     for (const p of held.ports) {
-      try { await this.ipam.releaseNodePort(p); } catch (err) { this.opts.onReleaseError?.(err, `nodePort ${p}`); }
+      try { await this.limiter.run(() => this.ipam.releaseNodePort(p)); } catch (err) { this.opts.onReleaseError?.(err, `nodePort ${p}`); }
     }
   }
 
@@ -200,7 +206,7 @@ export class ServiceAllocator {
         continue;
       }
       try {
-        const ip = await this.ipam.allocateClusterIP({ owner, family: families[i]!, ...(want ? { ip: want } : {}) });
+        const ip = await this.limiter.run(() => this.ipam.allocateClusterIP({ owner, family: families[i]!, ...(want ? { ip: want } : {}) }));
         held.ips.push(ip);
         ips.push(ip);
       } catch (err) {
@@ -236,7 +242,7 @@ export class ServiceAllocator {
           continue;
         }
         try {
-          const np = await this.ipam.allocateNodePort({ owner, ...(p.nodePort ? { port: p.nodePort } : {}) });
+          const np = await this.limiter.run(() => this.ipam.allocateNodePort({ owner, ...(p.nodePort ? { port: p.nodePort } : {}) }));
           held.ports.push(np);
           taken.add(np);
           p.nodePort = np;
@@ -248,7 +254,7 @@ export class ServiceAllocator {
     }
     if (needsHealthCheckNodePort(svc) && !svc.spec.healthCheckNodePort) {
       try {
-        const np = await this.ipam.allocateNodePort({ owner });
+        const np = await this.limiter.run(() => this.ipam.allocateNodePort({ owner }));
         held.ports.push(np);
         svc.spec.healthCheckNodePort = np;
       } catch (err) {

@@ -26,6 +26,7 @@ export interface ControlPlane {
   /** host:port of the ipam gRPC server. */
   ipamAddress: string;
   apiserverPid: number;
+  /** The ipam process, or this process when ipam runs in-process (apps/ipam not built). */
   ipamPid: number;
   /** Temp directory holding the kubeconfig (and the data dirs unless given). */
   dir: string;
@@ -124,28 +125,42 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** ipam as a process (apps/ipam/dist/main.js) or, when that app is not built, in this process. */
+async function startIpam(dir: string, cidr: string, nodePortRange: string, timeoutMs: number): Promise<{ address: string; stop(): Promise<void>; proc?: Proc }> {
+  if (existsSync(IPAM_MAIN)) {
+    const ipam = await startProcess(IPAM_MAIN, [
+      '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'ipam'), '--service-cluster-ip-range', cidr,
+      '--node-port-range', nodePortRange, '--repair-interval', '0',
+    ], 'address', timeoutMs);
+    return { address: ipam.value, proc: ipam.proc, stop: () => killProcess(ipam.proc) };
+  }
+  const { createIpamServer } = await import('@knet/ipam');
+  const server = createIpamServer({ dbPath: join(dir, 'ipam'), serviceCIDRs: cidr.split(','), nodePortRange, loadBalancerCIDRs: ['127.200.0.0/16'] });
+  const port = await server.listen('127.0.0.1:0');
+  let closed = false;
+  return { address: `127.0.0.1:${port}`, stop: async () => { if (!closed) { closed = true; await server.close(); } } };
+}
+
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  if (!existsSync(IPAM_MAIN)) throw new Error(`${IPAM_MAIN} not found: build apps/ipam first (cd apps/ipam && npx tsc -b)`);
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   const dir = await mkdtemp(join(tmpdir(), 'knet-cp-'));
   const dataDir = opts.dataDir ?? join(dir, 'apiserver');
   const cidr = opts.serviceCIDR ?? '127.96.0.0/12';
   const procs: Proc[] = [];
   let apiserver: Proc | undefined;
+  let ipam: Awaited<ReturnType<typeof startIpam>> | undefined;
   let stopped = false;
   const stopAll = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await Promise.all(procs.map((p) => killProcess(p)));
+    await ipam?.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const ipam = await startProcess(IPAM_MAIN, [
-      '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'ipam'), '--service-cluster-ip-range', cidr,
-      '--node-port-range', opts.nodePortRange ?? '30000-32767', '--repair-interval', '0',
-    ], 'address', timeoutMs);
-    procs.push(ipam.proc);
-    const ipamAddress = ipam.value;
+    ipam = await startIpam(dir, cidr, opts.nodePortRange ?? '30000-32767', timeoutMs);
+    const ipamAddress = ipam.address;
+    const ipamHandle = ipam;
     let url = '';
     const startApiserver = async (): Promise<void> => {
       const a = await startProcess(APISERVER_MAIN, [
@@ -163,11 +178,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     return {
       url, kubeconfigPath, ipamAddress, dir,
       get apiserverPid() { return apiserver?.child.pid ?? -1; },
-      ipamPid: ipam.proc.child.pid!,
+      ipamPid: ipamHandle.proc?.child.pid ?? process.pid,
       stop: stopAll,
       stopApiserver: async () => { if (apiserver) await killProcess(apiserver); },
       startApiserver,
-      stopIpam: () => killProcess(ipam.proc),
+      stopIpam: () => ipamHandle.stop(),
     };
   } catch (err) {
     await stopAll();

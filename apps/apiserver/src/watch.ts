@@ -7,6 +7,7 @@ import { storeErrorReason, type ObjectStore } from './deps.js';
 import { errors } from './status.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export type EndReason = 'client' | 'timeout' | 'slow' | 'expired' | 'error' | 'shutdown';
 
 export interface WatchStreamOptions {
   store: ObjectStore;
@@ -22,7 +23,7 @@ export interface WatchStreamOptions {
   encode: (type: EventType, obj: KubeObject) => unknown;
   /** The object a BOOKMARK carries: only kind, apiVersion and the resourceVersion. */
   bookmark: (resourceVersion: string) => unknown;
-  onEnd?: (reason: 'client' | 'timeout' | 'slow' | 'expired' | 'error') => void;
+  onEnd?: (reason: EndReason) => void;
 }
 
 function keyOf(o: KubeObject): string {
@@ -152,13 +153,15 @@ export class WatchStream {
     }
   }
 
-  end(reason: 'client' | 'timeout' | 'slow' | 'expired' | 'error'): void {
+  end(reason: EndReason): void {
     if (this.ended) return;
     this.ended = true;
     for (const t of this.timers) clearTimeout(t);
     this.watcher?.close();
     this.queue.length = 0;
     if (reason === 'slow') this.res.destroy();
+    // on shutdown the connection goes too, so the server is not held open by an idle keep-alive
+    else if (reason === 'shutdown') this.res.end(() => this.res.socket?.end());
     else if (!this.res.writableEnded) this.res.end();
     this.opts.onEnd?.(reason);
   }

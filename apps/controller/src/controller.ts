@@ -2,6 +2,7 @@
 // Endpoints, EndpointSlices, EndpointSlice mirroring, plus LoadBalancer ingress IPs.
 // Informers feed a coalescing work queue; a sync reads only the caches, computes the
 // desired objects with @knet/endpoints, and writes the differences.
+import { setMaxListeners } from 'node:events';
 import type { EndpointSlice, Endpoints, KubeObject, Pod, Service } from '@knet/api';
 import { Informer, isConflict, isNotFound, objectKey, resources, type KubeClient, type Logger } from '@knet/client';
 import {
@@ -24,7 +25,7 @@ import {
 import { ingressFor, ingressIPs, ingressIs, loadBalancerAction, withIngress } from './load-balancer.js';
 import type { ControllerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
-import { WriteTracker } from './write-tracker.js';
+import { WriteTracker, rvAtLeast } from './write-tracker.js';
 
 /** The part of IpamClient the controller needs. */
 export interface LoadBalancerAllocator {
@@ -51,6 +52,9 @@ export interface ControllerOptions {
 
 class StaleCacheError extends Error {}
 
+/** A Service deferred for a stale cache is looked at again after this long at the latest. */
+const staleRecheckMs = 1000;
+
 const managers = new Set([ControllerName, MirroringControllerName]);
 
 export class EndpointsController {
@@ -68,6 +72,8 @@ export class EndpointsController {
   /** LoadBalancer IPs ipam holds per Service key. */
   private readonly lbOwned = new Map<string, Set<string>>();
   private readonly warnedNoIpam = new Set<string>();
+  /** Services whose sync waits for the caches to show this controller's last writes. */
+  private readonly deferred = new Set<string>();
   private workers: Promise<void>[] = [];
   private started = false;
   private stopped = false;
@@ -78,10 +84,12 @@ export class EndpointsController {
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
+    // Every in-flight call listens on this signal.
+    setMaxListeners(0, this.stopping.signal);
     const { client } = opts;
     const informerLog = opts.informerLog ?? opts.log;
-    this.services = new Informer<Service>(client, resources.services, { log: informerLog });
-    this.pods = new Informer<Pod>(client, resources.pods, { log: informerLog });
+    this.services = new Informer<Service>(client, resources.services, { log: informerLog, indexers: { selector: selectorIndex } });
+    this.pods = new Informer<Pod>(client, resources.pods, { log: informerLog, indexers: { label: labelIndex } });
     this.endpoints = new Informer<Endpoints>(client, resources.endpoints, { log: informerLog });
     this.slices = new Informer<EndpointSlice>(client, resources.endpointslices, {
       log: informerLog,
@@ -141,6 +149,8 @@ export class EndpointsController {
       });
 
     const podEvent = (pod: Pod, old?: Pod) => {
+      // Before the workers start every Service is queued anyway (its add event).
+      if (!this.synced) return;
       if (old && !podChanged(old, pod)) return;
       const keys = new Set(this.servicesSelecting(pod));
       if (old && !sameLabels(old, pod)) for (const k of this.servicesSelecting(old)) keys.add(k);
@@ -153,7 +163,7 @@ export class EndpointsController {
 
     const endpointsEvent = (ep: Endpoints, deleted: boolean) => {
       const key = objectKey(ep);
-      if (this.writes.observe(key, `endpoints/${ep.metadata.name}`, ep.metadata.resourceVersion, deleted)) return;
+      if (this.observed(key, `endpoints/${ep.metadata.name}`, ep.metadata.resourceVersion, deleted)) return;
       enqueue(key);
     };
     this.endpoints
@@ -169,13 +179,23 @@ export class EndpointsController {
       if (old && oldName && (oldName !== svcName || managed !== wasManaged)) enqueue(`${old.metadata.namespace}/${oldName}`);
       if (!svcName || !managed) return;
       const key = `${s.metadata.namespace}/${svcName}`;
-      if (this.writes.observe(key, `slices/${s.metadata.name}`, s.metadata.resourceVersion, deleted)) return;
+      if (this.observed(key, `slices/${s.metadata.name}`, s.metadata.resourceVersion, deleted)) return;
       enqueue(key);
     };
     this.slices
       .on('add', (s) => sliceEvent(s, false))
       .on('update', (s, old) => sliceEvent(s, false, old))
       .on('delete', (s) => sliceEvent(s, true));
+  }
+
+  /** Feeds the write tracker; a Service that waited for its writes to show is synced once they all have. */
+  private observed(key: string, object: string, rv: string | undefined, deleted: boolean): boolean {
+    const ours = this.writes.observe(key, object, rv, deleted);
+    if (this.deferred.has(key) && !this.writes.isStale(key)) {
+      this.deferred.delete(key);
+      this.enqueue(key);
+    }
+    return ours;
   }
 
   private enqueue(key: string, delayMs = 0): void {
@@ -185,14 +205,29 @@ export class EndpointsController {
     this.opts.metrics?.queueDepth.set(this.queue.length);
   }
 
-  /** Services in the Pod's namespace whose selector matches it. */
+  /** Services in the Pod's namespace whose selector matches it (via the selector index). */
   private servicesSelecting(pod: Pod): string[] {
+    const ns = pod.metadata.namespace ?? '';
+    const candidates = new Set<Service>(this.services.byIndex('selector', `${ns}/`));
+    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
+      for (const svc of this.services.byIndex('selector', `${ns}/${k}=${v}`)) candidates.add(svc);
+    }
     const out: string[] = [];
-    for (const svc of this.services.list(pod.metadata.namespace ?? '')) {
+    for (const svc of candidates) {
       const sel = svc.spec?.selector;
       if (sel != null && selectorMatches(sel, pod.metadata.labels)) out.push(objectKey(svc));
     }
     return out;
+  }
+
+  /** The Pods a Service selects, looked up through one of its selector's labels. */
+  private podsSelectedBy(svc: Service): Pod[] {
+    const ns = svc.metadata.namespace ?? '';
+    const sel = svc.spec?.selector;
+    if (sel == null) return [];
+    const first = Object.entries(sel)[0];
+    const candidates = first ? this.pods.byIndex('label', `${ns}/${first[0]}=${first[1]}`) : this.pods.list(ns);
+    return selectPods(svc, candidates);
   }
 
   /** At start: Endpoints and managed slices whose Service is gone are cleaned up (checkLeftoverEndpoints). */
@@ -231,14 +266,25 @@ export class EndpointsController {
           this.queue.done(key);
           return;
         }
-        const stale = err instanceof StaleCacheError;
-        this.opts.metrics?.syncs.inc({ result: stale ? 'stale' : 'error' });
-        if (this.queue.numRequeues(key) < maxRetries) {
-          const lvl = stale || isConflict(err) ? 'debug' : 'warn';
+        if (err instanceof StaleCacheError) {
+          // Not a failure: the informer events that clear it requeue the Service (observed()).
+          // The delayed add is only a safety net should such an event never come.
+          this.opts.metrics?.syncs.inc({ result: 'stale' });
+          this.deferred.add(key);
+          this.queue.addAfter(key, staleRecheckMs);
+          // The clearing event may have come between the check and here.
+          if (!this.writes.isStale(key)) {
+            this.deferred.delete(key);
+            this.queue.add(key);
+          }
+        } else if (this.queue.numRequeues(key) < maxRetries) {
+          this.opts.metrics?.syncs.inc({ result: 'error' });
+          const lvl = isConflict(err) ? 'debug' : 'warn';
           this.log[lvl]({ key, err: errText(err), retry: this.queue.numRequeues(key) + 1 }, 'sync failed; retrying');
           this.queue.addRateLimited(key);
           this.opts.metrics?.queueRetries.inc();
         } else {
+          this.opts.metrics?.syncs.inc({ result: 'error' });
           this.log.error({ key, err: errText(err) }, 'retry budget exceeded; dropping service from the queue');
           this.queue.forget(key);
         }
@@ -257,30 +303,35 @@ export class EndpointsController {
     const svc = this.services.get(namespace, name);
     if (!svc) return this.syncDeleted(key, namespace, name);
     this.orphans.delete(key);
+    this.deferred.delete(key);
     if (this.writes.isStale(key)) throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
 
-    let lbError: unknown;
-    try {
-      await this.syncLoadBalancer(key, svc);
-    } catch (err) {
-      lbError = err;
-    }
+    // The load balancer status goes its own way: a slow or absent ipam must not hold up endpoints.
+    const results = await Promise.allSettled([this.syncLoadBalancer(key, svc), this.syncEndpoints(key, svc)]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
 
+  private async syncEndpoints(key: string, svc: Service): Promise<void> {
+    const namespace = svc.metadata.namespace ?? '';
+    const name = svc.metadata.name ?? '';
     if (hasManagedEndpoints(svc)) {
       // Selected once: the computations below filter again, but only these few.
-      const pods = selectPods(svc, this.pods.list(namespace));
+      const pods = this.podsSelectedBy(svc);
       const triggerTime = this.triggerTimes.compute(svc, pods);
       const desired = desiredEndpoints(svc, pods, { triggerTime });
-      if (desired) await this.writeEndpoints(key, this.endpoints.get(namespace, name), desired);
       const plan = desiredEndpointSlices(svc, pods, this.slices.byIndex('service', key), {
         maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice,
         triggerTime,
       });
-      await this.applyPlan(key, namespace, plan);
+      // Two controllers in Kubernetes: their writes go out side by side.
+      const results = await Promise.allSettled([
+        desired ? this.writeEndpoints(key, this.endpoints.get(namespace, name), desired) : Promise.resolve(),
+        this.applyPlan(key, namespace, plan),
+      ]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
     }
     const mirror = mirrorEndpointSlices(svc, this.endpoints.get(namespace, name), this.slices.byIndex('service', key));
     await this.applyPlan(key, namespace, mirror);
-    if (lbError) throw lbError;
   }
 
   private async syncDeleted(key: string, namespace: string, name: string): Promise<void> {
@@ -288,7 +339,7 @@ export class EndpointsController {
     const ep = this.endpoints.get(namespace, name);
     if (ep && this.orphans.has(key)) {
       await this.deleteIgnoringNotFound(() => this.opts.client.delete(resources.endpoints, namespace, name, this.call));
-      this.writes.expectDeleted(key, `endpoints/${name}`, ep.metadata.resourceVersion);
+      this.expectDeleted(this.endpoints, key, 'endpoints', namespace, name, ep.metadata.resourceVersion);
       this.count('Endpoints', 'delete');
       this.log.info({ key }, 'service deleted; Endpoints deleted');
     }
@@ -309,7 +360,7 @@ export class EndpointsController {
       w.action === 'create'
         ? await this.opts.client.create<Endpoints>(resources.endpoints, ns, w.endpoints, this.call)
         : await this.opts.client.update<Endpoints>(resources.endpoints, ns, w.endpoints, this.call);
-    this.writes.expectWritten(key, `endpoints/${desired.metadata.name}`, written.metadata?.resourceVersion);
+    this.expectWritten(this.endpoints, key, 'endpoints', written);
     this.count('Endpoints', w.action);
   }
 
@@ -317,18 +368,18 @@ export class EndpointsController {
     const { client } = this.opts;
     for (const s of plan.create) {
       const created = await client.create<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
-      this.writes.expectWritten(key, `slices/${created.metadata.name}`, created.metadata.resourceVersion);
+      this.expectWritten(this.slices, key, 'slices', created);
       this.count('EndpointSlice', 'create');
     }
     for (const s of plan.update) {
       const updated = await client.update<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
-      this.writes.expectWritten(key, `slices/${updated.metadata.name}`, updated.metadata.resourceVersion);
+      this.expectWritten(this.slices, key, 'slices', updated);
       this.count('EndpointSlice', 'update');
     }
     for (const s of plan.delete) {
       const name = s.metadata.name ?? '';
       await this.deleteIgnoringNotFound(() => client.delete(resources.endpointslices, namespace, name, this.call));
-      this.writes.expectDeleted(key, `slices/${name}`, s.metadata.resourceVersion);
+      this.expectDeleted(this.slices, key, 'slices', namespace, name, s.metadata.resourceVersion);
       this.count('EndpointSlice', 'delete');
     }
   }
@@ -396,6 +447,21 @@ export class EndpointsController {
     }
   }
 
+  /**
+   * Records a write unless the informer already delivered it: its watch event can
+   * arrive before the HTTP response does.
+   */
+  private expectWritten(inf: Informer<KubeObject>, key: string, prefix: string, obj: KubeObject): void {
+    const cached = inf.get(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+    if (cached && rvAtLeast(cached.metadata.resourceVersion, obj.metadata.resourceVersion)) return;
+    this.writes.expectWritten(key, `${prefix}/${obj.metadata.name}`, obj.metadata.resourceVersion);
+  }
+
+  private expectDeleted(inf: Informer<KubeObject>, key: string, prefix: string, namespace: string, name: string, rv: string | undefined): void {
+    if (!inf.get(namespace, name)) return;
+    this.writes.expectDeleted(key, `${prefix}/${name}`, rv);
+  }
+
   private async deleteIgnoringNotFound(fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
@@ -411,6 +477,21 @@ export class EndpointsController {
   private count(kind: string, operation: string): void {
     this.opts.metrics?.changes.inc({ kind, operation });
   }
+}
+
+/** Services by each `namespace/key=value` of their selector; `namespace/` for an empty selector. */
+function selectorIndex(svc: Service): string[] {
+  const sel = svc.spec?.selector;
+  if (sel == null) return [];
+  const ns = svc.metadata.namespace ?? '';
+  const pairs = Object.entries(sel);
+  return pairs.length === 0 ? [`${ns}/`] : pairs.map(([k, v]) => `${ns}/${k}=${v}`);
+}
+
+/** Pods by each `namespace/key=value` label. */
+function labelIndex(pod: Pod): string[] {
+  const ns = pod.metadata.namespace ?? '';
+  return Object.entries(pod.metadata.labels ?? {}).map(([k, v]) => `${ns}/${k}=${v}`);
 }
 
 function sameLabels(a: KubeObject, b: KubeObject): boolean {

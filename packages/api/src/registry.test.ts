@@ -121,10 +121,15 @@ test('services status update keeps spec and takes status', (t) => {
   ]);
 });
 
-test('pods: create resets status to Pending; status update keeps spec', (t) => {
+test('pods: create keeps a given status (knet: bring your own process), else Pending; status update keeps spec', (t) => {
+  const bare: Pod = { metadata: { name: 'web-0', namespace: 'default' }, spec: { containers: [{ name: 'web' }] } };
+  pods.prepareForCreate(bare);
+  t.deepEqual(bare.status, { phase: 'Pending', qosClass: 'BestEffort' });
   const p: Pod = { metadata: { name: 'web-1', namespace: 'default' }, spec: { containers: [{ name: 'web' }] }, status: { phase: 'Running', podIP: '127.244.0.5' } };
   pods.prepareForCreate(p);
-  t.deepEqual(p.status, { phase: 'Pending', qosClass: 'BestEffort' });
+  t.is(p.status?.phase, 'Running');
+  t.is(p.status?.podIP, '127.244.0.5');
+  t.deepEqual(p.status?.podIPs, [{ ip: '127.244.0.5' }]);
   t.deepEqual(pods.validate(p).map(errorString), []);
   p.metadata.resourceVersion = '3';
   const s = structuredClone(p);

@@ -214,9 +214,10 @@ const podsStrategy: Strategy<Pod> = {
     shortNames: ['po'], namespaced: true, categories: ['all'], subresources: ['status'], verbs: fullVerbs,
   },
   prepareForCreate(pod) {
+    // Kubernetes drops a new Pod's status; knet keeps a given one (podIP, conditions) so users can
+    // bring their own processes as Pods in one `kubectl apply`. Without one, it starts Pending.
+    pod.status = { phase: 'Pending', qosClass: 'BestEffort', ...pod.status };
     defaultPod(pod);
-    // As Kubernetes: a new Pod starts Pending; its status is written through pods/status.
-    pod.status = { phase: 'Pending', qosClass: 'BestEffort' };
   },
   prepareForUpdate(pod, old) {
     defaultPod(pod);
@@ -307,6 +308,11 @@ function withMetadata<T extends KubeObject>(s: Strategy<T>): Strategy<T> {
     prepareForUpdate(obj, old) {
       ensure(obj);
       s.prepareForUpdate(obj, old);
+      // Only a DELETE sets these (kube-apiserver's BeforeUpdate copies them from the stored object).
+      for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+        if (old.metadata?.[k] === undefined) delete obj.metadata[k];
+        else (obj.metadata as Record<string, unknown>)[k] = old.metadata[k];
+      }
     },
     prepareForStatusUpdate(obj, old) {
       ensure(obj);

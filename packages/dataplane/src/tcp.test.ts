@@ -409,12 +409,14 @@ test('a backend that never answers the handshake times out and the next one serv
     process.execPath,
     [
       '-e',
-      `require('node:net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 0 }, function () {
+      // backlog 1 (0 would mean Node's default 511); the wait is bounded so an orphan exits by itself.
+      `require('node:net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 1 }, function () {
         process.stdout.write(this.address().port + '\\n'); // synchronous for pipes on Linux
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
+        process.exit(0);
       });`,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   t.teardown(() => {
     holder.kill('SIGKILL');
@@ -433,7 +435,7 @@ test('a backend that never answers the handshake times out and the next one serv
   }
   await until(() => fillers.filter((s) => !s.connecting).length >= 1, 5000, 'queue filled');
   const [b] = await servers(t, nameServer('b'));
-  const dp = dataplane(t, { connectTimeoutMs: 200 });
+  const dp = dataplane(t, { connectTimeoutMs: 200, idleTimeoutMs: 5000 });
   const hole = { address: '127.0.0.1', port: blackholePort, ready: true, serving: true, terminating: false };
   const { host, port } = await serve(t, dp, entry('timeout', vip(), [hole, b!.backend()]));
   t.is((await exchange(host, port)).data.toString(), 'b');

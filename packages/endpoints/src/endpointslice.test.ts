@@ -108,7 +108,9 @@ test('slices: minimal churn — one pod change rewrites only its slice', (t) => 
   const ps = pods(250);
   const { slices } = converge(svc, ps);
   ps[7] = pod({ name: 'web-7', ip: ps[7].status!.podIP, ready: false });
+  const before = JSON.stringify(slices);
   const plan = desiredEndpointSlices(svc, ps, slices);
+  t.is(JSON.stringify(slices), before, 'stored slices not mutated');
   t.is(plan.create.length, 0);
   t.is(plan.delete.length, 0);
   t.is(plan.update.length, 1);
@@ -250,4 +252,17 @@ test('slices: converged state stays converged; pod churn converges in one round'
   slices = r.slices;
   t.deepEqual(allEndpoints(slices).map((e) => e.targetRef!.name).sort(), next.map((p) => p.metadata.name!).sort());
   t.true(slices.every((s) => s.endpoints.length <= 100 && s.endpoints.length > 0));
+});
+
+test('slices: stored slices with endpoints null (as Go serializes an empty list) are handled and not modified', (t) => {
+  const svc = service({}, { labels: { a: '1' } });
+  const { slices } = converge(svc, []);
+  const stored = slices.map((s) => ({ ...s, endpoints: null as unknown as [] }));
+  const frozen = JSON.stringify(stored);
+  // Label change on an empty slice, then new pods filling it.
+  const relabelled = service({}, { labels: { a: '2' } });
+  const plan = desiredEndpointSlices(relabelled, pods(3), stored);
+  t.is(plan.update.length, 1);
+  t.is(plan.update[0].endpoints.length, 3);
+  t.is(JSON.stringify(stored), frozen, 'input not mutated');
 });

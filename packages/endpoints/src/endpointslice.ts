@@ -130,8 +130,8 @@ export function managedSlicesFor(svc: Service, slices: EndpointSlice[], managedB
 export function desiredEndpointSlices(svc: Service, pods: Pod[], existing: EndpointSlice[], opts: EndpointSliceOptions = {}): SlicePlan {
   if (!hasManagedEndpoints(svc)) return emptyPlan();
   const max = opts.maxEndpointsPerSlice ?? DefaultMaxEndpointsPerSlice;
-  // Copies with endpoints never null, so the plan can edit them freely.
-  const mine = managedSlicesFor(svc, existing).map((s) => ({ ...clone(s), endpoints: clone(s.endpoints ?? []) }));
+  // Stored slices are only read; a slice that changes is cloned first.
+  const mine = managedSlicesFor(svc, existing);
   const types = addressTypesForService(svc);
   const selected = selectPods(svc, pods).filter((p) => shouldPodBeInEndpoints(p, true));
 
@@ -262,6 +262,7 @@ function reconcileByPortMapping(
       }
     } else if (labelsChanged) {
       const copy = clone(slice);
+      copy.endpoints = copy.endpoints ?? [];
       copy.metadata.labels = { ...labels };
       byName.set(name, copy);
       toUpdate.add(name);
@@ -272,7 +273,7 @@ function reconcileByPortMapping(
 
   // 2. Fill slices that are being updated anyway, fullest first.
   if (desired.size > 0 && toUpdate.size > 0) {
-    const slices = [...toUpdate].map((n) => byName.get(n)!).sort((a, b) => b.endpoints.length - a.endpoints.length || ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    const slices = [...toUpdate].map((n) => byName.get(n)!).sort((a, b) => (b.endpoints ?? []).length - (a.endpoints ?? []).length || ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
     for (const s of slices) {
       if (desired.size === 0) break;
       s.endpoints.push(...desired.popAll(max - s.endpoints.length));
@@ -287,6 +288,7 @@ function reconcileByPortMapping(
       const candidate = sliceToFill([...unchanged].sort().map((n) => byName.get(n)!), desired.size, max);
       if (candidate) {
         fill = clone(candidate);
+        fill.endpoints = fill.endpoints ?? [];
         byName.set(fill.metadata.name ?? '', fill);
       }
     }
@@ -312,7 +314,7 @@ function sliceToFill(slices: EndpointSlice[], numEndpoints: number, max: number)
   let closestDiff = max;
   let closest: EndpointSlice | undefined;
   for (const s of slices) {
-    const diff = max - (numEndpoints + s.endpoints.length);
+    const diff = max - (numEndpoints + (s.endpoints ?? []).length);
     if (diff >= 0 && diff < closestDiff) {
       closestDiff = diff;
       closest = s;

@@ -27,9 +27,9 @@ export function semanticEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** A deep copy of a JSON value (API objects are plain JSON). */
+/** A deep copy of a JSON value (API objects are plain JSON; JSON is faster than structuredClone here). */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
 /** JSON with object keys sorted, so equal values give equal strings. */

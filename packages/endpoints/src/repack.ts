@@ -1,6 +1,7 @@
 // RepackSubsets (k8s.io/kubernetes/pkg/api/v1/endpoints): canonical Endpoints subsets.
 // Addresses are grouped by the exact set of ports they offer; an address that is not
 // ready on any port is not ready on all of them. The output order is deterministic.
+// The output shares address and port objects with the input: clone first if it matters.
 import type { EndpointAddress, EndpointPort, EndpointSubset } from '@knet/api';
 import { canonicalJson } from './equal.js';
 
@@ -61,7 +62,7 @@ export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
 
   const add = (addr: EndpointAddress, port: EndpointPort | undefined, ready: boolean) => {
     const ak = addressKey(addr);
-    if (!allAddrs.has(ak)) allAddrs.set(ak, structuredClone(addr));
+    if (!allAddrs.has(ak)) allAddrs.set(ak, addr);
     const pk = port ? portKey(port) : '<none>';
     let entry = byPort.get(pk);
     if (!entry) {
@@ -90,14 +91,14 @@ export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
       g = { addrs, ports: [] };
       groups.set(setKey, g);
     }
-    if (port) g.ports.push(structuredClone(port));
+    if (port) g.ports.push(port);
   }
 
   const out: EndpointSubset[] = [];
   for (const g of groups.values()) {
     const ready: EndpointAddress[] = [];
     const notReady: EndpointAddress[] = [];
-    for (const [k, r] of g.addrs) (r ? ready : notReady).push(structuredClone(allAddrs.get(k)!));
+    for (const [k, r] of g.addrs) (r ? ready : notReady).push(allAddrs.get(k)!);
     const subset: EndpointSubset = {};
     if (ready.length > 0) subset.addresses = ready;
     if (notReady.length > 0) subset.notReadyAddresses = notReady;

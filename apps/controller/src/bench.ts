@@ -1,0 +1,93 @@
+// Controller benchmark (issue 3): S Services × P Pods, then Pod readiness flips at a
+// fixed rate; reports initial sync time, Ready-change → EndpointSlice-write latency
+// (from the last-change-trigger-time annotation, seen on a watch) and peak RSS.
+//   node apps/controller/dist/bench.js [--services 1000] [--pods 10] [--rate 200] [--seconds 30]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { EndpointSlice, Pod } from '@knet/api';
+import { KubeClient, resources } from '@knet/client';
+import { startControlPlane } from '@knet/apiserver-app/testing';
+import { CONTROLLER_MAIN, until } from './testing/harness.js';
+
+const { values } = parseArgs({
+  options: { services: { type: 'string', default: '1000' }, pods: { type: 'string', default: '10' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' } },
+});
+const S = Number(values.services);
+const P = Number(values.pods);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const ns = 'bench';
+
+async function pool(n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) await fn(next++); }));
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const podIP = (k: number) => `127.244.${Math.floor(k / 250)}.${(k % 250) + 1}`;
+
+const cp = await startControlPlane();
+const client = new KubeClient({ server: cp.url }, { connections: 32 });
+try {
+  await client.create(resources.namespaces, undefined, { metadata: { name: ns } });
+  const t0 = Date.now();
+  await pool(S, 32, (i) => client.create(resources.services, ns, { metadata: { name: `s${i}` }, spec: { selector: { app: `a${i}` }, ports: [{ port: 80, targetPort: 8080 }] } }));
+  await pool(S * P, 32, async (k) => {
+    const pod = await client.create<Pod>(resources.pods, ns, { metadata: { name: `p${Math.floor(k / P)}-${k % P}`, labels: { app: `a${Math.floor(k / P)}` } }, spec: { containers: [{ name: 'c' }] } });
+    pod.status = { phase: 'Running', podIP: podIP(k), podIPs: [{ ip: podIP(k) }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] };
+    await client.update(resources.pods, ns, pod, { subresource: 'status' });
+  });
+  console.log(`populated ${S} services, ${S * P} pods in ${Date.now() - t0} ms`);
+  // Initial sync: the controller starts over existing Services and Pods and writes every Endpoints and slice.
+  const t1 = Date.now();
+  const ctl = spawn(process.execPath, [...(process.env.KNET_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KNET_BENCH_PROF}`] : []), CONTROLLER_MAIN, '--server', cp.url, '--healthz-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  ctl.stdout!.resume();
+  try {
+    await until('every slice full', async () => {
+      const l = await client.list<EndpointSlice>(resources.endpointslices, { namespace: ns });
+      return l.items.filter((s) => (s.endpoints ?? []).length === P).length >= S || undefined;
+    }, 300_000);
+    console.log(`initial sync of ${S} services / ${S * P} pods: ${Date.now() - t1} ms (process start to last slice written)`);
+
+    const latencies: number[] = [];
+    const ac = new AbortController();
+    const start = await client.list<EndpointSlice>(resources.endpointslices, { namespace: ns, limit: 1 });
+    const watching = (async () => {
+      try {
+        for await (const ev of client.watch<EndpointSlice>(resources.endpointslices, { namespace: ns, resourceVersion: start.metadata.resourceVersion, signal: ac.signal })) {
+          const tt = ev.object.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'];
+          if (ev.type === 'MODIFIED' && tt) latencies.push(Date.now() - Date.parse(tt));
+        }
+      } catch { /* aborted */ }
+    })();
+    const flips = rate * seconds;
+    const tf = Date.now();
+    const inflight: Promise<void>[] = [];
+    for (let k = 0; k < flips; k++) {
+      const wait = tf + (k * 1000) / rate - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      inflight.push((async () => {
+        const n = Math.floor(Math.random() * S * P);
+        const name = `p${Math.floor(n / P)}-${n % P}`;
+        const pod = await client.get<Pod>(resources.pods, ns, name);
+        const ready = pod.status?.conditions?.[0]?.status === 'True';
+        pod.status = { ...pod.status, conditions: [{ type: 'Ready', status: ready ? 'False' : 'True', lastTransitionTime: new Date().toISOString() }] };
+        try { await client.update(resources.pods, ns, pod, { subresource: 'status' }); } catch { /* conflict with a concurrent flip */ }
+      })());
+    }
+    await Promise.all(inflight);
+    await until('the last flips', () => latencies.length >= flips * 0.95 || undefined, 10_000).catch(() => undefined);
+    ac.abort();
+    await watching;
+    latencies.sort((a, b) => a - b);
+    const rssKB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${ctl.pid}/status`, 'utf8'))?.[1] ?? 0);
+    console.log(`${flips} flips at ${rate}/s: ${latencies.length} slice writes, latency p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms; controller peak RSS ${Math.round(rssKB / 1024)} MB`);
+  } finally {
+    ctl.kill('SIGTERM');
+    await new Promise((r) => ctl.once('exit', r));
+  }
+} finally {
+  await client.close();
+  await cp.stop();
+}

@@ -1,0 +1,55 @@
+// /metrics, /health and /ready on one listener (CoreDNS serves them from its prometheus, health and ready plugins).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { HostPort } from './flags.js';
+
+export interface StatusServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface StatusServerOptions {
+  listen: HostPort;
+  registry: Registry;
+  /** What /ready reports; null when ready, else the reason (CoreDNS lists the plugins not ready yet). */
+  notReady: () => string | null;
+}
+
+export async function startStatusServer(opts: StatusServerOptions): Promise<StatusServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const text = (code: number, body: string): void => {
+      res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed\n');
+    if (path === '/health') return text(200, 'OK');
+    if (path === '/ready') {
+      const why = opts.notReady();
+      return why === null ? text(200, 'OK') : text(503, why);
+    }
+    if (path === '/metrics') {
+      opts.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body),
+        (err: unknown) => text(500, String(err)),
+      );
+      return;
+    }
+    text(404, 'not found\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,56 @@
+// The two small HTTP endpoints kube-proxy has: healthz (/healthz, /livez) and metrics (/metrics).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { SyncHealth } from './sync-health.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function healthzHandler(health: SyncHealth): Handler {
+  return (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' || (path !== '/healthz' && path !== '/livez')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+      return;
+    }
+    const r = health.report();
+    res.writeHead(r.healthy ? 200 : 503, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' }).end(JSON.stringify(r) + '\n');
+  };
+}
+
+export function metricsHandler(registry: Registry): Handler {
+  return (req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  };
+}
+
+/** Listens on host:port (port 0 picks one); resolves to the server and the address it got. */
+export async function serve(address: string, handler: Handler): Promise<{ server: Server; address: string }> {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(colon + 1));
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address();
+  const bound = typeof a === 'object' && a !== null ? a.port : port;
+  return { server, address: `${host.includes(':') ? `[${host}]` : host}:${bound}` };
+}
+
+export function closeServer(s: Server): Promise<void> {
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+}

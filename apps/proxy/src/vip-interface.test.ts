@@ -1,0 +1,51 @@
+import test from 'ava';
+import { parseIpAddrShow, vipChanges, VipInterface, type Exec } from './vip-interface.js';
+
+const show = `7: kube0    inet 127.96.0.5/32 scope global kube0\\       valid_lft forever preferred_lft forever
+7: kube0    inet6 fd00::5/128 scope global \\       valid_lft forever preferred_lft forever
+7: kube0    inet6 fe80::1c2f:1ff:fe2a:1/64 scope link \\       valid_lft forever preferred_lft forever`;
+
+test('parseIpAddrShow reads v4 and v6 addresses, not link-local', (t) => {
+  t.deepEqual([...parseIpAddrShow(show)].sort(), ['127.96.0.5', 'fd00::5']);
+  t.deepEqual([...parseIpAddrShow('')], []);
+});
+
+const changes: [string[], string[], { add: string[]; remove: string[] }][] = [
+  [[], ['127.96.0.5'], { add: ['127.96.0.5'], remove: [] }],
+  [['127.96.0.5'], [], { add: [], remove: ['127.96.0.5'] }],
+  [['127.96.0.5', '127.96.0.6'], ['127.96.0.6', '127.96.0.7'], { add: ['127.96.0.7'], remove: ['127.96.0.5'] }],
+  [['127.96.0.5'], ['127.96.0.5'], { add: [], remove: [] }],
+];
+for (const [cur, want, out] of changes) {
+  test(`vipChanges ${JSON.stringify(cur)} → ${JSON.stringify(want)}`, (t) => t.deepEqual(vipChanges(new Set(cur), new Set(want)), out));
+}
+
+test('VipInterface.sync runs ip addr add/del with /32 and /128 and survives failures', async (t) => {
+  const calls: string[] = [];
+  const warnings: string[] = [];
+  const exec: Exec = async (cmd, args) => {
+    calls.push([cmd, ...args].join(' '));
+    if (args[1] === 'show') return show;
+    if (args[2] === '127.96.0.9/32') throw new Error('RTNETLINK answers: Operation not permitted');
+    return '';
+  };
+  const vip = new VipInterface('kube0', { info() {}, warn: (_o, m) => warnings.push(m ?? '') }, exec);
+  await vip.sync(new Set(['127.96.0.5', '127.96.0.9', 'fd00::6']));
+  t.deepEqual(calls, [
+    'ip -o addr show dev kube0',
+    'ip addr add 127.96.0.9/32 dev kube0',
+    'ip addr add fd00::6/128 dev kube0',
+    'ip addr del fd00::5/128 dev kube0',
+  ]);
+  t.is(warnings.length, 1);
+  t.regex(warnings[0]!, /CAP_NET_ADMIN/);
+});
+
+test('VipInterface.sync with a missing device logs how to create it', async (t) => {
+  const warnings: string[] = [];
+  const vip = new VipInterface('nope0', { info() {}, warn: (_o, m) => warnings.push(m ?? '') }, async () => {
+    throw new Error('Device "nope0" does not exist.');
+  });
+  await vip.sync(new Set(['127.96.0.5']));
+  t.regex(warnings[0]!, /ip link add nope0 type dummy/);
+});
