@@ -308,7 +308,7 @@ try {
     ['… from POST acknowledged (ms)', `${fmt(ack2answer.p50)} / ${fmt(ack2answer.p99)} / ${fmt(ack2answer.max)}`, '', ''],
   ];
   const body = [
-    `Command: \`npm run bench:dns\` · ${new Date().toISOString()} · ${machine()} · ${execFileSync('dnsperf', ['-h'], { encoding: 'utf8' }).match(/Version [\d.]+/)?.[0] ?? 'dnsperf'} · ${(/Dnsmasq version [\d.]+/.exec(execFileSync('dnsmasq', ['--version'], { encoding: 'utf8' }))?.[0]) ?? 'dnsmasq'}`,
+    `Command: \`npm run bench:dns\` · ${new Date().toISOString()} · ${machine()} · ${execFileSync('dnsperf', ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).match(/Version [\d.]+/)?.[0] ?? 'dnsperf'} · ${(/Dnsmasq version [\d.]+/.exec(execFileSync('dnsmasq', ['--version'], { encoding: 'utf8' }))?.[0]) ?? 'dnsmasq'}`,
     '',
     `Data: ${SERVICES} Services in ${NAMESPACES} namespaces + ${SERVICES} EndpointSlices (${endpoints} endpoints), written through the REST API in ${fmt(writeSecs)} s (${CLIENTS} clients); knet dns listed and synced them in ${fmt(syncSecs)} s (process start to serving). dnsmasq serves the same ${SERVICES} names from a hosts file (\`--addn-hosts\`, \`--local=/${ZONE}/\`, \`--local-ttl=5\`). Queries: ${QUERY_LINES} A questions, 90% existing names and 10% missing (NXDOMAIN from both), dnsperf \`-c 10 -q 100\` over UDP; latencies from dnsperf's per-query output (\`-v\`).`,
     '',

@@ -27,7 +27,18 @@ const ServiceSpec: Desc = {
   4: { name: 'type', type: 'string' }, 5: { name: 'externalIPs', type: 'string', repeated: true }, 7: { name: 'sessionAffinity', type: 'string' },
   10: { name: 'externalName', type: 'string' },
 };
+const ResourceAttributes: Desc = {
+  1: { name: 'namespace', type: 'string' }, 2: { name: 'verb', type: 'string' }, 3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' }, 5: { name: 'resource', type: 'string' }, 6: { name: 'subresource', type: 'string' }, 7: { name: 'name', type: 'string' },
+};
+const NonResourceAttributes: Desc = { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } };
 const kinds: Record<string, Desc> = {
+  // what `kubectl auth can-i` sends through the typed client
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    1: { name: 'metadata', type: ObjectMeta },
+    2: { name: 'spec', type: { 1: { name: 'resourceAttributes', type: ResourceAttributes }, 2: { name: 'nonResourceAttributes', type: NonResourceAttributes } } },
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: { name: 'metadata', type: ObjectMeta }, 2: { name: 'spec', type: { 1: { name: 'namespace', type: 'string' } } } },
   'v1/Namespace': { 1: { name: 'metadata', type: ObjectMeta }, 2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } } },
   'v1/Service': { 1: { name: 'metadata', type: ObjectMeta }, 2: { name: 'spec', type: ServiceSpec } },
 };
@@ -113,7 +124,7 @@ export function decodeProtobufObject(buf: Uint8Array): Record<string, unknown> {
   const unknown = decodeMessage(buf.subarray(4), Unknown);
   const tm = (unknown['typeMeta'] ?? {}) as { apiVersion?: string; kind?: string };
   const desc = kinds[`${tm.apiVersion ?? ''}/${tm.kind ?? ''}`];
-  if (!desc) throw new ProtobufError(`protobuf bodies are supported for Namespace and Service only, not ${tm.apiVersion ?? ''}/${tm.kind ?? ''}; send JSON`);
+  if (!desc) throw new ProtobufError(`protobuf bodies are supported for Namespace, Service and SelfSubject*Review only, not ${tm.apiVersion ?? ''}/${tm.kind ?? ''}; send JSON`);
   const obj = decodeMessage((unknown['raw'] as Uint8Array | undefined) ?? new Uint8Array(), desc);
   fixIntOrString(obj);
   return { apiVersion: tm.apiVersion, kind: tm.kind, metadata: {}, ...obj };

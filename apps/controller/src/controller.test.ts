@@ -16,7 +16,7 @@ test.before(async () => {
   cp = await startControlPlane();
   client = new KubeClient({ server: cp.url });
   c = new TestCluster(client);
-  ctl = await startController((fn) => cleanups.push(fn), ['--server', cp.url, '--ipam', cp.ipamAddress, '--concurrent-syncs', '3']);
+  ctl = await startController((fn) => cleanups.push(fn), ['--server', cp.url, '--ipam', cp.ipamAddress, '--concurrent-syncs', '3', ...(process.env.KNET_DUMP_LOGS ? ['--log-level', 'debug'] : [])]);
 });
 
 test.after.always(async () => {
@@ -71,12 +71,19 @@ test('pods → Endpoints and EndpointSlices; unready, deleted, service deleted',
     return s.length === 1 && s[0].metadata.name === slice.metadata.name && s[0].endpoints.find((e) => e.targetRef?.name === 'web-a')?.conditions?.ready === false;
   });
 
-  // A deleted pod disappears.
+  // A deleted pod with a node terminates gracefully: out of Endpoints, in the slice as terminating.
   await client.delete(resources.pods, ns, 'web-b');
   await until('web-b gone from Endpoints', async () => {
     const e = await getOrUndefined<Endpoints>(resources.endpoints, ns, 'web');
     return readyIPs(e).length === 0 && notReadyIPs(e).join() === '127.244.1.1';
   });
+  const terminating = await until('web-b terminating in the slice', async () => {
+    const s = await slicesOf(ns, 'web');
+    return s[0]?.endpoints.find((e) => e.targetRef?.name === 'web-b' && e.conditions?.terminating);
+  });
+  t.deepEqual(terminating.conditions, { ready: false, serving: true, terminating: true });
+  // Once the pod is gone it leaves the slice.
+  await client.delete(resources.pods, ns, 'web-b', { gracePeriodSeconds: 0 });
   await until('web-b gone from the slice', async () => {
     const s = await slicesOf(ns, 'web');
     return s.length === 1 && s[0].endpoints.map((e) => e.targetRef?.name).join() === 'web-a';

@@ -323,6 +323,9 @@ export class EndpointsController {
         maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice,
         triggerTime,
       });
+      if (plan.create.length + plan.update.length + plan.delete.length > 0) {
+        this.log.debug({ key, create: plan.create.length, update: plan.update.map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}:${x.endpoints.map((e) => e.targetRef?.name).join('+')}`), delete: plan.delete.map((x) => x.metadata.name) }, 'writing EndpointSlices');
+      }
       // Two controllers in Kubernetes: their writes go out side by side.
       const results = await Promise.allSettled([
         desired ? this.writeEndpoints(key, this.endpoints.get(namespace, name), desired) : Promise.resolve(),

@@ -118,7 +118,7 @@ export function parseFlags(argv: string[]): DnsFlags {
     upstream?: string[];
     forward: boolean;
     forwardAllow: string[];
-    metricsListen: HostPort | null;
+    metricsListen: HostPort | null | '';
     nameserverIp: string[];
     logLevel: string;
   }>();
@@ -131,7 +131,8 @@ export function parseFlags(argv: string[]): DnsFlags {
     upstreams: o.upstream ?? null,
     forward: o.forward,
     forwardAllow: o.forwardAllow,
-    metricsListen: o.metricsListen,
+    // commander hands an empty value through without calling the parser.
+    metricsListen: o.metricsListen === '' ? null : o.metricsListen,
     nameserverIPs: o.nameserverIp,
     logLevel: o.logLevel,
   };

@@ -24,6 +24,8 @@ export interface DnsProcess {
 
 export interface StartDnsOptions {
   kubeconfig: string;
+  /** Flags for node itself, before the script (e.g. V8 heap settings). */
+  nodeArgs?: string[];
   /** Extra flags; --listen and --metrics-listen default to 127.0.0.1:0. */
   args?: string[];
   /** Wait for this log msg before resolving: 'ready' (default), 'metrics listening', or null for nothing. */
@@ -34,7 +36,7 @@ export interface StartDnsOptions {
 export async function startDns(opts: StartDnsOptions): Promise<DnsProcess> {
   const args = opts.args ?? [];
   const withDefault = (flag: string, value: string): string[] => (args.includes(flag) ? [] : [flag, value]);
-  const child = spawn(process.execPath, [dnsMain, '--kubeconfig', opts.kubeconfig, ...withDefault('--listen', '127.0.0.1:0'), ...withDefault('--metrics-listen', '127.0.0.1:0'), ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), dnsMain, '--kubeconfig', opts.kubeconfig, ...withDefault('--listen', '127.0.0.1:0'), ...withDefault('--metrics-listen', '127.0.0.1:0'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

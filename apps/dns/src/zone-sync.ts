@@ -61,7 +61,8 @@ export class ZoneSync {
   }
 
   private feed<T extends KubeObject>(resource: ResourceRef, upsert: (o: T) => void, remove: (o: T) => void): Informer<T> {
-    const informer = new Informer<T>(this.opts.client, resource, this.opts.informerLog ? { log: this.opts.informerLog } : {});
+    // Lists in pages of 500, as client-go's reflector: a 10,000-object list in one response would spike the heap.
+    const informer = new Informer<T>(this.opts.client, resource, { pageSize: 500, ...(this.opts.informerLog ? { log: this.opts.informerLog } : {}) });
     const guarded = (what: string, fn: (o: T) => void) => (o: T) => {
       try {
         fn(o);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, knetBin } from './testing.js';
+import { knetBin, portFlags, rangeFlags } from './testing.js';
 
 const run = promisify(execFile);
 
@@ -37,7 +37,7 @@ function killFromPidFile(dir: string): void {
 test('knet up --detach, status, a second up, kubectl, down, and a restart that keeps every object', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'knet-cli-'));
   t.teardown(() => killFromPidFile(dir));
-  const ports = ['--api-port', String(await freePort()), '--ipam-port', String(await freePort())];
+  const ports = [...(await portFlags()), ...rangeFlags()];
 
   const up = await knet('up', '--detach', '--data-dir', dir, ...ports);
   t.is(up.code, 0, up.stderr);
@@ -86,7 +86,7 @@ test('knet up names a busy port and the flag that avoids it', async (t) => {
   await new Promise((r) => busy.once('listening', r));
   t.teardown(() => busy.close());
   const port = (busy.address() as { port: number }).port;
-  const res = await knet('up', '--data-dir', dir, '--api-port', String(port), '--ipam-port', String(await freePort()));
+  const res = await knet('up', '--data-dir', dir, ...(await portFlags()), '--api-port', String(port));
   t.is(res.code, 1);
   t.regex(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
   t.regex(res.stderr, /--api-port/);

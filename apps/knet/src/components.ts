@@ -1,6 +1,7 @@
 // The local cluster's components: which app each runs, with which flags, and how it shows it is ready.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { formatIP, parseCIDR } from '@knet/ipam';
 import type { ComponentSpec } from './supervisor.js';
 import type { DataDir } from './data-dir.js';
 import { httpReady, tcpReady } from './probe.js';
@@ -10,10 +11,16 @@ export interface ClusterOptions {
   host: string;
   apiPort: number;
   ipamPort: number;
+  dnsPort: number;
+  dnsMetricsPort: number;
+  controllerHealthzPort: number;
+  proxyHealthzPort: number;
+  proxyMetricsPort: number;
   serviceClusterIPRange: string;
   nodePortRange: string;
   loadBalancerIPRange: string;
   clusterCIDR: string;
+  clusterDomain: string;
   nodeName: string;
   /** How often ipam reconciles its allocations with the Services that exist. */
   ipamRepairInterval: string;
@@ -23,11 +30,17 @@ export const defaultClusterOptions = {
   host: '127.0.0.1',
   apiPort: 6443,
   ipamPort: 9091,
+  dnsPort: 10053,
+  dnsMetricsPort: 9153,
+  controllerHealthzPort: 10257,
+  proxyHealthzPort: 10256,
+  proxyMetricsPort: 10249,
   serviceClusterIPRange: '127.96.0.0/12',
   nodePortRange: '30000-32767',
   loadBalancerIPRange: '127.200.0.0/16',
   ipamRepairInterval: '60s',
   clusterCIDR: '127.244.0.0/16',
+  clusterDomain: 'cluster.local',
 } as const;
 
 const appsDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,10 +54,23 @@ export function apiserverURL(o: ClusterOptions): string {
   return `http://${o.host}:${o.apiPort}`;
 }
 
-export function clusterComponents(o: ClusterOptions): ComponentSpec[] {
+/** The n-th address of the primary service range (1: `kubernetes`, 10: `kube-dns`), as Kubernetes numbers them. */
+export function serviceIP(o: ClusterOptions, n: number): string {
+  const cidr = parseCIDR(o.serviceClusterIPRange.split(',')[0]!);
+  return formatIP({ family: cidr.family, value: cidr.network + BigInt(n) });
+}
+
+/** Each component's own kubeconfig, in the data dir. */
+export function componentKubeconfig(o: ClusterOptions, component: string): string {
+  return join(o.dataDir.root, 'kubeconfigs', `${component}.kubeconfig`);
+}
+
+const node = (app: string, args: string[]) => ({ command: process.execPath, args: [appMain(app), ...args] });
+
+/** ipam and the apiserver: started first; the rest need the API. */
+export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
   const api = apiserverURL(o);
   const ipam = `${o.host}:${o.ipamPort}`;
-  const node = (app: string, args: string[]) => ({ command: process.execPath, args: [appMain(app), ...args] });
   return [
     {
       name: 'ipam',
@@ -71,6 +97,48 @@ export function clusterComponents(o: ClusterOptions): ComponentSpec[] {
         '--advertise-address', o.host,
       ]),
       ready: () => httpReady(`${api}/readyz`),
+    },
+  ];
+}
+
+/** The controller, cluster DNS and this node's proxy: API clients, each with its own kubeconfig. */
+export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
+  const h = o.host;
+  return [
+    {
+      name: 'controller',
+      address: `${h}:${o.controllerHealthzPort}`,
+      ...node('controller', [
+        '--kubeconfig', componentKubeconfig(o, 'controller'),
+        '--ipam', `${h}:${o.ipamPort}`,
+        '--healthz-bind-address', h,
+        '--healthz-port', String(o.controllerHealthzPort),
+      ]),
+      ready: () => httpReady(`http://${h}:${o.controllerHealthzPort}/healthz`),
+    },
+    {
+      name: 'dns',
+      address: `${h}:${o.dnsPort}`,
+      ...node('dns', [
+        '--kubeconfig', componentKubeconfig(o, 'dns'),
+        '--listen', `${h}:${o.dnsPort}`,
+        '--metrics-listen', `${h}:${o.dnsMetricsPort}`,
+        '--cluster-domain', o.clusterDomain,
+        '--nameserver-ip', serviceIP(o, 10),
+        '--forward-allow', `127.0.0.0/8,::1/128,${o.clusterCIDR}`,
+      ]),
+      ready: () => httpReady(`http://${h}:${o.dnsMetricsPort}/ready`),
+    },
+    {
+      name: 'proxy',
+      address: `${h}:${o.proxyHealthzPort}`,
+      ...node('proxy', [
+        '--kubeconfig', componentKubeconfig(o, 'proxy'),
+        '--hostname-override', o.nodeName,
+        '--healthz-bind-address', `${h}:${o.proxyHealthzPort}`,
+        '--metrics-bind-address', `${h}:${o.proxyMetricsPort}`,
+      ]),
+      ready: () => httpReady(`http://${h}:${o.proxyHealthzPort}/healthz`),
     },
   ];
 }

@@ -26,10 +26,16 @@ const dataDirOption = ['--data-dir <dir>', 'where the cluster keeps its state, l
 
 program
   .command('up')
-  .description('run a local cluster (ipam, apiserver) and write its kubeconfig')
+  .description('run a local cluster (ipam, apiserver, controller, dns, proxy) and write its kubeconfig')
   .option(...dataDirOption)
   .option('--api-port <port>', 'apiserver port', port, defaultClusterOptions.apiPort)
   .option('--ipam-port <port>', 'ipam gRPC port', port, defaultClusterOptions.ipamPort)
+  .option('--dns-port <port>', 'cluster DNS port (UDP and TCP)', port, defaultClusterOptions.dnsPort)
+  .option('--dns-metrics-port <port>', 'cluster DNS /metrics, /health, /ready', port, defaultClusterOptions.dnsMetricsPort)
+  .option('--controller-healthz-port <port>', 'controller /healthz and /metrics', port, defaultClusterOptions.controllerHealthzPort)
+  .option('--proxy-healthz-port <port>', 'proxy /healthz', port, defaultClusterOptions.proxyHealthzPort)
+  .option('--proxy-metrics-port <port>', 'proxy /metrics', port, defaultClusterOptions.proxyMetricsPort)
+  .option('--cluster-domain <domain>', 'DNS zone of the cluster', defaultClusterOptions.clusterDomain)
   .option('--service-cluster-ip-range <cidrs>', 'ClusterIP range(s), comma-separated (one IPv4, one IPv6)', defaultClusterOptions.serviceClusterIPRange)
   .option('--node-port-range <range>', 'NodePort range', defaultClusterOptions.nodePortRange)
   .option('--load-balancer-ip-range <cidr>', 'LoadBalancer IP pool', defaultClusterOptions.loadBalancerIPRange)
@@ -44,6 +50,12 @@ program
         host: defaultClusterOptions.host,
         apiPort: opts.apiPort,
         ipamPort: opts.ipamPort,
+        dnsPort: opts.dnsPort,
+        dnsMetricsPort: opts.dnsMetricsPort,
+        controllerHealthzPort: opts.controllerHealthzPort,
+        proxyHealthzPort: opts.proxyHealthzPort,
+        proxyMetricsPort: opts.proxyMetricsPort,
+        clusterDomain: opts.clusterDomain,
         serviceClusterIPRange: opts.serviceClusterIpRange,
         nodePortRange: opts.nodePortRange,
         loadBalancerIPRange: opts.loadBalancerIpRange,

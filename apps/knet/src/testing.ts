@@ -21,8 +21,34 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `knet up` flags that put every component on a free port, so test clusters never collide. */
+export async function portFlags(): Promise<string[]> {
+  const flags: string[] = [];
+  for (const flag of ['--api-port', '--ipam-port', '--dns-port', '--dns-metrics-port', '--controller-healthz-port', '--proxy-healthz-port', '--proxy-metrics-port']) {
+    flags.push(flag, String(await freePort()));
+  }
+  return flags;
+}
+
+let clusters = 0;
+
+/**
+ * Address ranges of their own for each test cluster (a /20 of services, a /24 of pods and of
+ * LoadBalancer IPs), so clusters running side by side never bind the same VIP or pod address.
+ */
+export function rangeFlags(): string[] {
+  const k = (process.pid * 7 + clusters++ * 13) % 256;
+  return [
+    '--service-cluster-ip-range', `127.${96 + (k >> 4)}.${(k & 15) << 4}.0/20`,
+    '--cluster-cidr', `127.244.${k}.0/24`,
+    '--load-balancer-ip-range', `127.200.${k}.0/24`,
+  ];
+}
+
 export interface TestCluster {
   dataDir: string;
+  /** The `knet up` flags it runs with (besides --data-dir). */
+  args: string[];
   apiserver: string;
   kubeconfig: string;
   process: ChildProcess;
@@ -32,9 +58,14 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<TestCluster> {
+/**
+ * Runs `knet up` on its own ports and ranges (plus `args`); `reuseArgs` (a previous cluster's `args`)
+ * restarts a cluster exactly as it was.
+ */
+export async function startCluster(opts: { dataDir?: string; args?: string[]; reuseArgs?: string[]; timeoutMs?: number } = {}): Promise<TestCluster> {
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'knet-'));
-  const args = [knetBin, 'up', '--data-dir', dir, '--api-port', String(await freePort()), '--ipam-port', String(await freePort()), ...(opts.args ?? [])];
+  const flags = opts.reuseArgs ?? [...(await portFlags()), ...rangeFlags(), ...(opts.args ?? [])];
+  const args = [knetBin, 'up', '--data-dir', dir, ...flags];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -56,6 +87,7 @@ export async function startCluster(opts: { dataDir?: string; args?: string[]; ti
     if (s && s.pid === child.pid && s.ready) {
       return {
         dataDir: dir,
+        args: flags,
         apiserver: s.apiserver,
         kubeconfig: s.kubeconfig,
         process: child,
@@ -71,3 +103,6 @@ export async function startCluster(opts: { dataDir?: string; args?: string[]; ti
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The demo backend (answers with its pod name), for `knet run ... -- node <echoServer>`. */
+export const echoServer = fileURLToPath(new URL('./demo/echo-server.js', import.meta.url));

@@ -1,11 +1,11 @@
 // `knet up`: run the local cluster in the foreground (or detached), until Ctrl-C or `knet down`.
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, kubeconfigYaml } from '@knet/client';
-import { registerNode, nodePodCIDR } from './node-registration.js';
+import { nodePodCIDR } from './node-registration.js';
+import { bootstrapCluster } from './cluster-bootstrap.js';
 import { Supervisor } from './supervisor.js';
-import { clusterComponents, apiserverURL, type ClusterOptions } from './components.js';
+import { controlPlaneComponents, nodeComponents, apiserverURL, serviceIP, type ClusterOptions } from './components.js';
 import {
   ensureDataDir,
   readState,
@@ -27,7 +27,16 @@ export async function up(o: ClusterOptions, detach: boolean, argv: string[]): Pr
       `see it with \`knet status --data-dir ${o.dataDir.root}\`, or stop it with \`knet down --data-dir ${o.dataDir.root}\``,
     );
   }
-  for (const [flag, port] of [['--api-port', o.apiPort], ['--ipam-port', o.ipamPort]] as const) {
+  const ports = [
+    ['--api-port', o.apiPort],
+    ['--ipam-port', o.ipamPort],
+    ['--dns-port', o.dnsPort],
+    ['--dns-metrics-port', o.dnsMetricsPort],
+    ['--controller-healthz-port', o.controllerHealthzPort],
+    ['--proxy-healthz-port', o.proxyHealthzPort],
+    ['--proxy-metrics-port', o.proxyMetricsPort],
+  ] as const;
+  for (const [flag, port] of ports) {
     if (await tcpReady(o.host, port, 300)) {
       throw new CliError(
         `${o.host}:${port} is already in use (another knet on a different data dir, or another program)`,
@@ -97,14 +106,9 @@ async function upForeground(o: ClusterOptions): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
 
   try {
-    await supervisor.start(clusterComponents(o));
-    writeFileSync(o.dataDir.kubeconfig, kubeconfigYaml({ server: apiserverURL(o), cluster: 'knet', user: 'admin' }));
-    const client = new KubeClient({ server: apiserverURL(o) });
-    try {
-      await registerNode(client, { name: o.nodeName, address: o.host, podCIDR: nodePodCIDR(o.clusterCIDR) });
-    } finally {
-      await client.close();
-    }
+    await supervisor.start(controlPlaneComponents(o));
+    await bootstrapCluster(o);
+    await supervisor.start(nodeComponents(o));
   } catch (err) {
     await stop('start failed');
     throw new CliError((err as Error).message, logHint(o.dataDir, err as Error));
@@ -120,7 +124,9 @@ function printSummary(o: ClusterOptions): void {
       `knet is up (data dir ${o.dataDir.root})`,
       `  apiserver   ${apiserverURL(o)}`,
       `  ipam        ${o.host}:${o.ipamPort}`,
+      `  dns         ${o.host}:${o.dnsPort} (kube-dns Service ${serviceIP(o, 10)}:53)`,
       `  services    ${o.serviceClusterIPRange}`,
+      `  pods        ${nodePodCIDR(o.clusterCIDR)} on node ${o.nodeName}`,
       `  kubeconfig  ${o.dataDir.kubeconfig}`,
       '',
       `  export KUBECONFIG=${o.dataDir.kubeconfig}`,

@@ -5,7 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { startCluster, type TestCluster } from '@knet/knet-app/testing';
 import { resources, type KubeClient } from '@knet/client';
 import type { Service } from '@knet/api';
-import { createAll, kube, registerNode, rssMiB, service, slicesFor, startProxy, until, type ProxyProcess } from './testing/support.js';
+import { clusterProxy, createAll, kube, rssMiB, service, slicesFor, until } from './testing/support.js';
 
 const RANGE = '127.121.9.0/24';
 const TOTAL = 1024 * 2 ** 20;
@@ -15,7 +15,7 @@ const MAX_RSS_MIB = 200;
 
 let cluster: TestCluster;
 let client: KubeClient;
-let proxy: ProxyProcess;
+let proxy: Awaited<ReturnType<typeof clusterProxy>>;
 const cleanups: (() => Promise<void>)[] = [];
 
 test.before(async () => {
@@ -23,9 +23,7 @@ test.before(async () => {
   cleanups.push(() => cluster.stop());
   client = await kube(cluster.kubeconfig);
   cleanups.push(() => client.close());
-  await registerNode(client, 'bulk-node', '127.121.10.1');
-  proxy = await startProxy(['--kubeconfig', cluster.kubeconfig, '--hostname-override', 'bulk-node']);
-  cleanups.push(() => proxy.stop());
+  proxy = await clusterProxy(cluster);
 });
 
 test.after.always(async () => {
@@ -59,7 +57,7 @@ test('1 GiB to a slow reader arrives intact and the proxy RSS stays bounded', as
   await until('VIP serves', () => probe(vip, 9000));
 
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(proxy.pid))), 100);
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(proxy.pid()))), 100);
   t.teardown(() => clearInterval(sampler));
 
   const got = createHash('sha256');

@@ -1,31 +1,31 @@
-// The real proxy process against a real control plane (knet up), with real backends and curl.
+// The real proxy process, as `knet up` runs it for its node, with real backends and curl. EndpointSlices are
+// written directly (not by the endpoints controller), pointing at backends on 127.0.0.1 ephemeral ports.
 import test from 'ava';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { startCluster, type TestCluster } from '@knet/knet-app/testing';
 import { resources, type KubeClient } from '@knet/client';
 import type { Service } from '@knet/api';
-import { createAll, curl, httpBackend, kube, registerNode, service, slicesFor, startProxy, udpEcho, until, type ProxyProcess } from './testing/support.js';
+import { clusterProxy, createAll, curl, httpBackend, kube, service, slicesFor, udpEcho, until } from './testing/support.js';
 
 // Addresses only this file uses, so suites running side by side never bind the same VIPs.
 const RANGE = '127.121.5.0/24';
-const NODE_IP = '127.121.6.1';
 const LB_IP = '127.121.7.1';
+/** knet up registers its node with the host address. */
+const NODE_IP = '127.0.0.1';
 const NODE = 'proxy-test-node';
 
 let cluster: TestCluster;
 let client: KubeClient;
-let proxy: ProxyProcess;
+let proxy: Awaited<ReturnType<typeof clusterProxy>>;
 const cleanups: (() => Promise<void>)[] = [];
 
 test.before(async () => {
-  cluster = await startCluster({ args: ['--service-cluster-ip-range', RANGE] });
+  cluster = await startCluster({ args: ['--service-cluster-ip-range', RANGE, '--node-name', NODE] });
   cleanups.push(() => cluster.stop());
   client = await kube(cluster.kubeconfig);
   cleanups.push(() => client.close());
-  await registerNode(client, NODE, NODE_IP);
-  proxy = await startProxy(['--kubeconfig', cluster.kubeconfig, '--hostname-override', NODE]);
-  cleanups.push(() => proxy.stop());
+  proxy = await clusterProxy(cluster);
 });
 
 test.after.always(async () => {
@@ -157,7 +157,7 @@ test.serial('a bind failure is logged with the Service and the fix, and other Se
   await createService(service('clash', { externalIPs: ['127.121.8.1'], ports: [{ name: 'http', port }] }));
   const ok = await createService(service('ok', { ports: [{ name: 'http', port: 8080 }] }));
   await createAll(client, slicesFor('ok', [{ port: a!.port }]));
-  const line = await until('bind failure logged', () => proxy.logs.find((l) => l.service === 'default/clash' && l.reason === 'EADDRINUSE'));
+  const line = await until('bind failure logged', () => proxy.logs().find((l) => l.service === 'default/clash' && l.reason === 'EADDRINUSE'));
   t.regex(String(line.msg), /127\.121\.8\.1/);
   t.deepEqual(await answers(`http://${ok.spec.clusterIP}:8080/`, 1), ['ok-0']);
 });

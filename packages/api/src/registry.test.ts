@@ -206,3 +206,14 @@ test('services strategy: a missing healthCheckNodePort is left to the allocator'
   const s = created({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] });
   t.deepEqual(svcs.validate(s).map(errorString), []);
 });
+
+test('an update without uid or creationTimestamp keeps the stored ones; deletion fields are the server’s', (t) => {
+  const eps = strategyFor('', 'endpoints')!;
+  const old: KubeObject = { metadata: { name: 'e', namespace: 'default', uid: 'u-1', creationTimestamp: '2026-01-01T00:00:00Z', resourceVersion: '5' } };
+  const next: KubeObject = { metadata: { name: 'e', namespace: 'default', resourceVersion: '5', deletionTimestamp: '2030-01-01T00:00:00Z' } };
+  eps.prepareForUpdate(next, old);
+  t.is(next.metadata.uid, 'u-1');
+  t.is(next.metadata.creationTimestamp, '2026-01-01T00:00:00Z');
+  t.false('deletionTimestamp' in next.metadata);
+  t.deepEqual(eps.validateUpdate(next, old), []);
+});

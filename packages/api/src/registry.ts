@@ -308,11 +308,13 @@ function withMetadata<T extends KubeObject>(s: Strategy<T>): Strategy<T> {
     prepareForUpdate(obj, old) {
       ensure(obj);
       s.prepareForUpdate(obj, old);
-      // Only a DELETE sets these (kube-apiserver's BeforeUpdate copies them from the stored object).
-      for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+      // As kube-apiserver's BeforeUpdate: system fields come from the stored object (only a DELETE
+      // sets the deletion ones), and an update that leaves out the uid keeps the stored one.
+      for (const k of ['creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
         if (old.metadata?.[k] === undefined) delete obj.metadata[k];
         else (obj.metadata as Record<string, unknown>)[k] = old.metadata[k];
       }
+      if (!obj.metadata.uid && old.metadata?.uid) obj.metadata.uid = old.metadata.uid;
     },
     prepareForStatusUpdate(obj, old) {
       ensure(obj);

@@ -1,13 +1,12 @@
 // Test support: the real proxy process, backends on ephemeral ports, curl, polling.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestCluster } from '@knet/knet-app/testing';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { createSocket } from 'node:dgram';
-import type { EndpointSlice, Node, Service } from '@knet/api';
+import type { EndpointSlice, Service } from '@knet/api';
 import { KubeClient, loadKubeconfig, resources } from '@knet/client';
-
-export const proxyMain = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,58 +23,27 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
   }
 }
 
-export interface ProxyProcess {
-  child: ChildProcess;
-  pid: number;
-  healthz: string;
-  metrics: string;
-  logs: Record<string, unknown>[];
-  stop(): Promise<void>;
-}
-
-/** Starts dist/main.js and resolves once it logs "ready". */
-export async function startProxy(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [proxyMain, '--healthz-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  const logs: Record<string, unknown>[] = [];
-  let stderr = '';
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ raw: line });
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  try {
-    const ready = await until('proxy ready', () => {
-      if (child.exitCode !== null) throw new Error(`proxy exited ${child.exitCode}: ${stderr}${JSON.stringify(logs)}`);
-      return logs.find((l) => l.msg === 'ready');
-    });
-    return { child, pid: child.pid!, healthz: String(ready.healthz), metrics: String(ready.metrics), logs, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+/**
+ * The proxy `knet up` runs for its node (the real process, as deployed): its pid, its healthz and metrics
+ * addresses, and its JSON log lines. Resolves once it has logged "ready" (its first full sync).
+ */
+export async function clusterProxy(cluster: TestCluster): Promise<{ pid: () => number; healthz: string; metrics: string; logs: () => Record<string, unknown>[] }> {
+  const flag = (name: string) => cluster.args[cluster.args.lastIndexOf(name) + 1];
+  const logFile = join(cluster.dataDir, 'logs', 'proxy.log');
+  const logs = (): Record<string, unknown>[] =>
+    existsSync(logFile)
+      ? readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
+  await until('the cluster proxy is ready', () => logs().some((l) => l.msg === 'ready'), 30_000);
+  return {
+    pid: () => cluster.pid('proxy') ?? 0,
+    healthz: `127.0.0.1:${flag('--proxy-healthz-port')}`,
+    metrics: `127.0.0.1:${flag('--proxy-metrics-port')}`,
+    logs,
+  };
 }
 
 /** An HTTP backend answering its name (and the client's address) on 127.0.0.1:<ephemeral>. */
@@ -148,12 +116,6 @@ export function slicesFor(svc: string, eps: EP[], portName = 'http', protocol: '
 
 export async function createAll(client: KubeClient, slices: EndpointSlice[]): Promise<void> {
   for (const s of slices) await client.create(resources.endpointslices, 'default', s);
-}
-
-export async function registerNode(client: KubeClient, name: string, address: string): Promise<void> {
-  const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name } };
-  await client.create(resources.nodes, undefined, node);
-  await client.patch(resources.nodes, undefined, name, { status: { addresses: [{ type: 'InternalIP', address }] } }, 'merge', { subresource: 'status' });
 }
 
 export function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {

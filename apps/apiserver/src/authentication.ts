@@ -1,0 +1,117 @@
+// Who sent a request: x509 client certificates (CN = user, O = groups) verified against
+// --client-ca-file by the TLS layer, and bearer tokens from --token-auth-file. Like
+// kube-apiserver's union authenticator: any success wins; presented but invalid credentials → 401.
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { ANONYMOUS_USER, AUTHENTICATED_GROUP, MASTERS_GROUP, UNAUTHENTICATED_GROUP, readTokenFile, type TokenEntry, type UserInfo } from '@knet/pki';
+
+export type AuthResult = { user: UserInfo } | { unauthorized: string };
+
+export interface RequestAuthenticator {
+  authenticate(req: IncomingMessage): Promise<AuthResult>;
+}
+
+/**
+ * With no authenticator configured (plain HTTP on loopback, today's default), every request is
+ * `system:unsecured` in system:masters — what kube-apiserver's old insecure port did.
+ */
+export const UNSECURED_USER: UserInfo = { name: 'system:unsecured', groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] };
+export const ANONYMOUS: UserInfo = { name: ANONYMOUS_USER, groups: [UNAUTHENTICATED_GROUP] };
+
+export const unsecured: RequestAuthenticator = { authenticate: async () => ({ user: UNSECURED_USER }) };
+
+function withAuthenticated(u: UserInfo): UserInfo {
+  return u.groups.includes(AUTHENTICATED_GROUP) ? u : { ...u, groups: [...u.groups, AUTHENTICATED_GROUP] };
+}
+
+/**
+ * Tokens from a token file, re-read when the file changes (checked at most once a second, on an
+ * unknown token), so identities `knet run` adds work without restarting the apiserver.
+ */
+export class TokenFile {
+  private tokens = new Map<string, TokenEntry>();
+  private mtimeMs = 0;
+  private checkedAt = 0;
+  private reloading?: Promise<void>;
+
+  private constructor(readonly path: string, private readonly onError: (err: unknown) => void) {}
+
+  /** Loads the file; a missing or malformed file is an error at start (a clear message for the operator). */
+  static async open(path: string, onError: (err: unknown) => void = () => {}): Promise<TokenFile> {
+    const f = new TokenFile(path, onError);
+    await f.load();
+    return f;
+  }
+
+  private async load(): Promise<void> {
+    const st = await stat(this.path);
+    const entries = await readTokenFile(this.path);
+    this.tokens = new Map(entries.map((e) => [e.token, e]));
+    this.mtimeMs = st.mtimeMs;
+  }
+
+  private async maybeReload(): Promise<void> {
+    if (Date.now() - this.checkedAt < 1000) return this.reloading;
+    this.checkedAt = Date.now();
+    this.reloading = (async () => {
+      try {
+        const st = await stat(this.path);
+        if (st.mtimeMs !== this.mtimeMs) await this.load();
+      } catch (err) {
+        // keep the tokens we have: a half-edited file must not lock everyone out
+        this.onError(err);
+      }
+    })();
+    return this.reloading;
+  }
+
+  async lookup(token: string): Promise<UserInfo | undefined> {
+    let e = this.tokens.get(token);
+    if (!e) {
+      await this.maybeReload();
+      e = this.tokens.get(token);
+    }
+    if (!e) return undefined;
+    return { name: e.user, ...(e.uid ? { uid: e.uid } : {}), groups: [...e.groups] };
+  }
+}
+
+export interface AuthenticatorOptions {
+  tokens?: TokenFile;
+  /** x509 client certificates are verified by the TLS server (its `ca` is the client CA). */
+  clientCerts: boolean;
+  anonymous: boolean;
+}
+
+export function requestAuthenticator(o: AuthenticatorOptions): RequestAuthenticator {
+  return {
+    async authenticate(req) {
+      let failed = '';
+      const socket = req.socket as TLSSocket;
+      if (o.clientCerts && typeof socket.getPeerCertificate === 'function') {
+        const peer = socket.getPeerCertificate();
+        if (peer && Object.keys(peer).length > 0) {
+          if (socket.authorized && peer.subject?.CN) {
+            const org = peer.subject.O;
+            const groups = org === undefined ? [] : Array.isArray(org) ? org : [org];
+            return { user: withAuthenticated({ name: peer.subject.CN, groups }) };
+          }
+          failed = `x509: ${socket.authorizationError ? String(socket.authorizationError) : 'certificate has no CN'}`;
+        }
+      }
+      const header = req.headers.authorization;
+      if (header !== undefined && o.tokens) {
+        const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+        if (m) {
+          const user = await o.tokens.lookup(m[1]!);
+          if (user) return { user: withAuthenticated(user) };
+          failed = 'invalid bearer token';
+        } else if (!failed) failed = 'unsupported Authorization scheme';
+      }
+      if (failed) return { unauthorized: failed };
+      if (o.anonymous) return { user: ANONYMOUS };
+      return { unauthorized: 'no credentials' };
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// What `knet up` sets up once the API answers: kubeconfigs, this machine's Node, and the kube-dns
+// Service in front of the DNS server (selector-less, so its Endpoints name the DNS process directly).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { KubeClient, kubeconfigYaml, resources, isAlreadyExists } from '@knet/client';
+import type { Endpoints, Service } from '@knet/api';
+import { apiserverURL, componentKubeconfig, serviceIP, type ClusterOptions } from './components.js';
+import { nodePodCIDR, registerNode } from './node-registration.js';
+
+export const clusterComponentsWithKubeconfigs = ['controller', 'dns', 'proxy'] as const;
+
+function writeKubeconfig(path: string, o: ClusterOptions, user: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, kubeconfigYaml({ server: apiserverURL(o), cluster: 'knet', user }), { mode: 0o600 });
+}
+
+export function writeKubeconfigs(o: ClusterOptions): void {
+  writeKubeconfig(o.dataDir.kubeconfig, o, 'admin');
+  for (const c of clusterComponentsWithKubeconfigs) writeKubeconfig(componentKubeconfig(o, c), o, c);
+}
+
+/** kube-system/kube-dns on the range's tenth address, as kubeadm and kind set it up. */
+export function kubeDnsService(o: ClusterOptions): { service: Service; endpoints: Endpoints } {
+  const labels = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' };
+  const metadata = { name: 'kube-dns', namespace: 'kube-system', labels };
+  return {
+    service: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata,
+      spec: {
+        clusterIP: serviceIP(o, 10),
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: o.dnsPort },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: o.dnsPort },
+          { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: o.dnsMetricsPort },
+        ],
+      },
+    },
+    endpoints: {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata,
+      subsets: [
+        {
+          addresses: [{ ip: o.host }],
+          ports: [
+            { name: 'dns', port: o.dnsPort, protocol: 'UDP' },
+            { name: 'dns-tcp', port: o.dnsPort, protocol: 'TCP' },
+            { name: 'metrics', port: o.dnsMetricsPort, protocol: 'TCP' },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+async function ensureKubeDns(client: KubeClient, o: ClusterOptions): Promise<void> {
+  const { service, endpoints } = kubeDnsService(o);
+  try {
+    await client.create(resources.services, 'kube-system', service);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+    // A restart may have moved the DNS server's ports. (A merge patch replaces the list; a strategic one
+    // would merge the UDP and TCP port 53 entries, whose merge key is the port alone, as in Kubernetes.)
+    await client.patch(resources.services, 'kube-system', 'kube-dns', { spec: { ports: service.spec.ports } }, 'merge');
+  }
+  await client.update(resources.endpoints, 'kube-system', endpoints);
+}
+
+export async function bootstrapCluster(o: ClusterOptions): Promise<void> {
+  writeKubeconfigs(o);
+  const client = new KubeClient({ server: apiserverURL(o) });
+  try {
+    await registerNode(client, { name: o.nodeName, address: o.host, podCIDR: nodePodCIDR(o.clusterCIDR) });
+    await ensureKubeDns(client, o);
+  } finally {
+    await client.close();
+  }
+}

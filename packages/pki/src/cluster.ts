@@ -1,0 +1,168 @@
+// ensureClusterCredentials: everything a TLS-by-default knet cluster needs under <dir>/pki,
+// created on first call and reused afterwards (missing identities added, a serving certificate
+// re-issued when its SANs changed, it expires within 30 days, or another CA signed it).
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatPolicyFile } from './abac.js';
+import { createCA, describeCert, issueClientCert, issueServingCert, signedBy, type CertKeyPair } from './certs.js';
+import { readIfExists, withLock, writePrivate } from './files.js';
+import { KNET_USERS, knetPolicies, type Identity } from './identities.js';
+import { formatTokenFile, generateToken, parseTokenFile, type TokenEntry } from './tokens.js';
+
+export interface ClusterCredentialOptions {
+  /** Extra IP SANs of the apiserver's serving certificate (e.g. the `kubernetes` Service's ClusterIP). */
+  apiserverIPs: string[];
+  apiserverDNSNames: string[];
+  /** Identities that get a bearer token in tokens.csv (existing ones keep theirs). */
+  identities: Identity[];
+  /** Extra SANs for the ipam serving certificate (127.0.0.1, ::1 and localhost are always in). */
+  ipamIPs?: string[];
+  ipamDNSNames?: string[];
+  /** Default "knet-ca". */
+  caName?: string;
+}
+
+export interface ClusterCredentials {
+  /** <dir>/pki */
+  pkiDir: string;
+  caFile: string;
+  caKeyFile: string;
+  /** The CA certificate, PEM (for kubeconfigs' certificate-authority-data). */
+  caPem: string;
+  apiserverCertFile: string;
+  apiserverKeyFile: string;
+  ipamServerCertFile: string;
+  ipamServerKeyFile: string;
+  ipamClientCertFile: string;
+  ipamClientKeyFile: string;
+  tokenFile: string;
+  policyFile: string;
+  /** Identity name → bearer token, for every identity in tokens.csv that has a knet name. */
+  tokens: Record<string, string>;
+}
+
+/** The names Kubernetes puts in the apiserver certificate, plus loopback. */
+export const APISERVER_DNS_NAMES = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+export const LOOPBACK_IPS = ['127.0.0.1'];
+const RENEW_BEFORE_MS = 30 * 86_400_000;
+
+const uniq = (xs: string[]): string[] => [...new Set(xs)];
+const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+async function loadPair(certFile: string, keyFile: string): Promise<CertKeyPair | undefined> {
+  const [cert, key] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new Error(`${cert === undefined ? certFile : keyFile} is missing while ${cert === undefined ? keyFile : certFile} exists: restore it, or remove both to have them re-created`);
+  }
+  return { cert, key };
+}
+
+async function savePair(certFile: string, keyFile: string, pair: CertKeyPair): Promise<void> {
+  await writePrivate(keyFile, pair.key);
+  await writePrivate(certFile, pair.cert);
+}
+
+/** Reuses a leaf certificate only when the CA signed it, it lives > 30 more days and `fits` holds. */
+async function ensureLeaf(ca: CertKeyPair, certFile: string, keyFile: string, fits: (c: ReturnType<typeof describeCert>) => boolean,
+  issue: () => Promise<CertKeyPair>): Promise<void> {
+  const existing = await loadPair(certFile, keyFile);
+  if (existing) {
+    let ok = false;
+    try {
+      const info = describeCert(existing.cert);
+      ok = fits(info) && info.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS && (await signedBy(existing.cert, ca.cert));
+    } catch { /* unreadable: re-issue */ }
+    if (ok) return;
+  }
+  await savePair(certFile, keyFile, await issue());
+}
+
+function identityTokenName(e: TokenEntry, identities: Identity[]): string | undefined {
+  return identities.find((i) => i.user === e.user)?.name;
+}
+
+export async function ensureClusterCredentials(dir: string, opts: ClusterCredentialOptions): Promise<ClusterCredentials> {
+  const pkiDir = join(dir, 'pki');
+  await mkdir(pkiDir, { recursive: true, mode: 0o700 });
+  await chmod(pkiDir, 0o700);
+  const f = (n: string): string => join(pkiDir, n);
+  const paths = {
+    caFile: f('ca.crt'), caKeyFile: f('ca.key'),
+    apiserverCertFile: f('apiserver.crt'), apiserverKeyFile: f('apiserver.key'),
+    ipamServerCertFile: f('ipam-server.crt'), ipamServerKeyFile: f('ipam-server.key'),
+    ipamClientCertFile: f('ipam-client.crt'), ipamClientKeyFile: f('ipam-client.key'),
+    tokenFile: f('tokens.csv'), policyFile: f('abac-policy.jsonl'),
+  };
+  for (const i of opts.identities) {
+    if (!i.user || /[\r\n]/.test(i.user) || i.groups.some((g) => g.includes(',') || /[\r\n]/.test(g))) {
+      throw new Error(`identity ${JSON.stringify(i.name)}: user must be non-empty and groups cannot contain commas or line breaks`);
+    }
+  }
+  return withLock(f('.lock'), async () => {
+    let ca = await loadPair(paths.caFile, paths.caKeyFile);
+    if (!ca) {
+      ca = await createCA(opts.caName ?? 'knet-ca');
+      await savePair(paths.caFile, paths.caKeyFile, ca);
+    }
+    const caPair = ca;
+
+    const apiIPs = uniq([...LOOPBACK_IPS, ...opts.apiserverIPs]);
+    const apiDNS = uniq([...APISERVER_DNS_NAMES, ...opts.apiserverDNSNames]);
+    await ensureLeaf(caPair, paths.apiserverCertFile, paths.apiserverKeyFile,
+      (c) => sameSet(c.ips, apiIPs) && sameSet(c.dnsNames, apiDNS),
+      () => issueServingCert(caPair, { cn: KNET_USERS.apiserver, dnsNames: apiDNS, ips: apiIPs }));
+
+    const ipamIPs = uniq(['127.0.0.1', '::1', ...(opts.ipamIPs ?? [])]);
+    const ipamDNS = uniq(['localhost', ...(opts.ipamDNSNames ?? [])]);
+    await ensureLeaf(caPair, paths.ipamServerCertFile, paths.ipamServerKeyFile,
+      (c) => sameSet(c.ips, ipamIPs) && sameSet(c.dnsNames, ipamDNS),
+      () => issueServingCert(caPair, { cn: 'knet-ipam', dnsNames: ipamDNS, ips: ipamIPs }));
+    await ensureLeaf(caPair, paths.ipamClientCertFile, paths.ipamClientKeyFile,
+      (c) => c.commonName === KNET_USERS.apiserver,
+      () => issueClientCert(caPair, { cn: KNET_USERS.apiserver }));
+
+    // tokens: keep every existing line (hand-added users too), add the missing identities
+    const text = await readIfExists(paths.tokenFile);
+    const entries = text === undefined ? [] : parseTokenFile(text);
+    let changed = text === undefined;
+    for (const id of opts.identities) {
+      const e = entries.find((x) => x.user === id.user);
+      if (!e) {
+        entries.push({ token: generateToken(), user: id.user, uid: id.uid ?? id.user, groups: id.groups });
+        changed = true;
+      } else if (!sameSet(e.groups, id.groups)) {
+        e.groups = [...id.groups];
+        changed = true;
+      }
+    }
+    if (changed) await writePrivate(paths.tokenFile, formatTokenFile(entries));
+    const tokens: Record<string, string> = {};
+    for (const e of entries) {
+      const name = identityTokenName(e, opts.identities);
+      if (name) tokens[name] = e.token;
+    }
+
+    // the policy is written once: an administrator may edit it afterwards (README: adding a user)
+    if ((await readIfExists(paths.policyFile)) === undefined) await writePrivate(paths.policyFile, formatPolicyFile(knetPolicies()));
+
+    return { pkiDir, ...paths, caPem: caPair.cert, tokens };
+  });
+}
+
+/** Flags for the apiserver process that use these credentials (TLS, tokens, ABAC + pod rule, ipam mTLS). */
+export function apiserverTlsFlags(c: ClusterCredentials): string[] {
+  return [
+    '--tls-cert-file', c.apiserverCertFile, '--tls-private-key-file', c.apiserverKeyFile,
+    '--client-ca-file', c.caFile, '--token-auth-file', c.tokenFile,
+    '--authorization-mode', 'Pod,ABAC', '--authorization-policy-file', c.policyFile,
+    '--ipam-ca-file', c.caFile, '--ipam-client-cert-file', c.ipamClientCertFile, '--ipam-client-key-file', c.ipamClientKeyFile,
+  ];
+}
+
+/** Flags for the ipam process: mTLS towards the apiserver's client certificate; `--ca-file`/`--token` for its repair loop. */
+export function ipamTlsFlags(c: ClusterCredentials): string[] {
+  const flags = ['--tls-cert-file', c.ipamServerCertFile, '--tls-private-key-file', c.ipamServerKeyFile, '--client-ca-file', c.caFile, '--ca-file', c.caFile];
+  const token = c.tokens['ipam'];
+  return token ? [...flags, '--token', token] : flags;
+}
