@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { startDns } from './dist/testing.js';
 const N = 10000;
-const c = await startCluster();
+const c = await startCluster({ args: ['--service-cluster-ip-range', '127.112.0.0/16'] });
 const pool = new Pool(c.apiserver, { connections: 32 });
 const post = async (path, body) => { const r = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }); const j = await r.body.json(); if (r.statusCode !== 201) throw new Error(JSON.stringify(j)); return j; };
 const ip = (n) => `127.${100 + (n >>> 16)}.${(n >>> 8) & 255}.${n & 255}`;

@@ -26,50 +26,54 @@ function withAuthenticated(u: UserInfo): UserInfo {
 }
 
 /**
- * Tokens from a token file, re-read when the file changes (checked at most once a second, on an
- * unknown token), so identities `knet run` adds work without restarting the apiserver.
+ * Tokens from a token file, re-read when the file changes: an unknown token makes it look (one
+ * stat, shared by concurrent requests), so identities `knet run` adds work at once, without
+ * restarting the apiserver.
  */
 export class TokenFile {
   private tokens = new Map<string, TokenEntry>();
-  private mtimeMs = 0;
-  private checkedAt = 0;
-  private reloading?: Promise<void>;
+  private version = '';
+  private checking?: Promise<void>;
 
   private constructor(readonly path: string, private readonly onError: (err: unknown) => void) {}
 
   /** Loads the file; a missing or malformed file is an error at start (a clear message for the operator). */
   static async open(path: string, onError: (err: unknown) => void = () => {}): Promise<TokenFile> {
     const f = new TokenFile(path, onError);
-    await f.load();
+    await f.load(await f.currentVersion());
     return f;
   }
 
-  private async load(): Promise<void> {
+  private async currentVersion(): Promise<string> {
     const st = await stat(this.path);
-    const entries = await readTokenFile(this.path);
-    this.tokens = new Map(entries.map((e) => [e.token, e]));
-    this.mtimeMs = st.mtimeMs;
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
   }
 
-  private async maybeReload(): Promise<void> {
-    if (Date.now() - this.checkedAt < 1000) return this.reloading;
-    this.checkedAt = Date.now();
-    this.reloading = (async () => {
+  private async load(version: string): Promise<void> {
+    const entries = await readTokenFile(this.path);
+    this.tokens = new Map(entries.map((e) => [e.token, e]));
+    this.version = version;
+  }
+
+  private refresh(): Promise<void> {
+    this.checking ??= (async () => {
       try {
-        const st = await stat(this.path);
-        if (st.mtimeMs !== this.mtimeMs) await this.load();
+        const v = await this.currentVersion();
+        if (v !== this.version) await this.load(v);
       } catch (err) {
         // keep the tokens we have: a half-edited file must not lock everyone out
         this.onError(err);
+      } finally {
+        this.checking = undefined;
       }
     })();
-    return this.reloading;
+    return this.checking;
   }
 
   async lookup(token: string): Promise<UserInfo | undefined> {
     let e = this.tokens.get(token);
     if (!e) {
-      await this.maybeReload();
+      await this.refresh();
       e = this.tokens.get(token);
     }
     if (!e) return undefined;
@@ -92,10 +96,12 @@ export function requestAuthenticator(o: AuthenticatorOptions): RequestAuthentica
       if (o.clientCerts && typeof socket.getPeerCertificate === 'function') {
         const peer = socket.getPeerCertificate();
         if (peer && Object.keys(peer).length > 0) {
-          if (socket.authorized && peer.subject?.CN) {
+          const cn = peer.subject?.CN;
+          const name = Array.isArray(cn) ? cn[0] : cn;
+          if (socket.authorized && name) {
             const org = peer.subject.O;
             const groups = org === undefined ? [] : Array.isArray(org) ? org : [org];
-            return { user: withAuthenticated({ name: peer.subject.CN, groups }) };
+            return { user: withAuthenticated({ name, groups }) };
           }
           failed = `x509: ${socket.authorizationError ? String(socket.authorizationError) : 'certificate has no CN'}`;
         }

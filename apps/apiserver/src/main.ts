@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // knet apiserver: flags, process lifecycle and wiring of store + ipam into the HTTP server.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command } from 'commander';
 import pino from 'pino';
 import { Store } from '@knet/store';
-import { IpamClient } from '@knet/ipam';
+import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam';
+import { abacAuthorizer, alwaysAllow, alwaysDeny, podAuthorizer, readPolicyFile, type Authorizer } from '@knet/pki';
+import { requestAuthenticator, TokenFile } from './authentication.js';
 import { parseCIDRList, parseDuration, parseHostPort } from './flags.js';
 import { ApiMetrics } from './metrics.js';
-import { ApiServer } from './server.js';
+import { parseBool, planSecurity, type SecurityPlan } from './security-flags.js';
+import { ApiServer, type ApiServerOptions } from './server.js';
 
 interface Flags {
   listen: string;
@@ -21,6 +25,74 @@ interface Flags {
   ipamTimeout: string;
   watchBufferEvents: string;
   reconcileInterval: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
+  tokenAuthFile?: string;
+  anonymousAuth?: string | boolean;
+  insecurePlainHttp?: boolean;
+  authorizationMode: string;
+  authorizationPolicyFile?: string;
+  ipamCaFile?: string;
+  ipamClientCertFile?: string;
+  ipamClientKeyFile?: string;
+  maxRequestsInflight: string;
+  maxMutatingRequestsInflight: string;
+  maxWatchesPerUser: string;
+  requestTimeout: string;
+}
+
+function nonNegativeInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new Error(`${flag} must be a non-negative integer (0: unlimited), got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function readFlagFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** Loads what the plan names; every problem is reported as a flag error before anything listens. */
+async function loadSecurity(plan: SecurityPlan, onTokenFileError: (err: unknown) => void): Promise<Pick<ApiServerOptions, 'tls' | 'authenticator' | 'authorizers'>> {
+  const tls = plan.tls
+    ? {
+      cert: readFlagFile(plan.tls.certFile, '--tls-cert-file'),
+      key: readFlagFile(plan.tls.keyFile, '--tls-private-key-file'),
+      ...(plan.tls.clientCaFile ? { clientCA: readFlagFile(plan.tls.clientCaFile, '--client-ca-file') } : {}),
+    }
+    : undefined;
+  let tokens: TokenFile | undefined;
+  if (plan.tokenFile) {
+    try {
+      tokens = await TokenFile.open(plan.tokenFile, onTokenFileError);
+    } catch (err) {
+      throw new Error(`--token-auth-file: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const authorizers: Authorizer[] = [];
+  for (const m of plan.authorizers) {
+    if (m === 'AlwaysAllow') authorizers.push(alwaysAllow);
+    else if (m === 'AlwaysDeny') authorizers.push(alwaysDeny);
+    else if (m === 'Pod') authorizers.push(podAuthorizer());
+    else {
+      try {
+        authorizers.push(abacAuthorizer(await readPolicyFile(plan.policyFile!)));
+      } catch (err) {
+        throw new Error(`--authorization-policy-file: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  return {
+    ...(tls ? { tls } : {}),
+    ...(plan.authenticate || plan.anonymous
+      ? { authenticator: requestAuthenticator({ ...(tokens ? { tokens } : {}), clientCerts: Boolean(plan.tls?.clientCaFile), anonymous: plan.anonymous }) }
+      : {}),
+    authorizers,
+  };
 }
 
 async function main(): Promise<void> {
@@ -38,6 +110,21 @@ async function main(): Promise<void> {
     .option('--watch-buffer-events <n>', 'events buffered for a watcher that cannot keep up before it is disconnected', '10000')
     .option('--reconcile-interval <duration>', 'how often the system namespaces and the kubernetes Service are re-ensured', '10s')
     .option('--watch-window <events>', 'events kept for watch resumption; older resourceVersions get 410 Gone', '10000')
+    .option('--tls-cert-file <file>', 'serve HTTPS with this certificate (PEM); without it plain HTTP, on loopback only')
+    .option('--tls-private-key-file <file>', 'the private key of --tls-cert-file (PEM)')
+    .option('--client-ca-file <file>', 'authenticate client certificates signed by this CA (CN = user, O = groups)')
+    .option('--token-auth-file <file>', 'bearer tokens: token,user,uid,"group1,group2" per line (re-read when it changes)')
+    .option('--anonymous-auth [bool]', 'requests without credentials are system:anonymous (default false once an authenticator is configured)')
+    .option('--insecure-plain-http', 'serve plain HTTP (allowed on a loopback address only)')
+    .option('--authorization-mode <modes>', 'comma-separated: AlwaysAllow, AlwaysDeny, ABAC, Pod (knet\'s pod-identity rule)', 'AlwaysAllow')
+    .option('--authorization-policy-file <file>', 'ABAC policy, one JSON Policy per line (with --authorization-mode ABAC)')
+    .option('--ipam-ca-file <file>', 'CA that signed the ipam server certificate (mTLS towards ipam)')
+    .option('--ipam-client-cert-file <file>', 'client certificate presented to ipam')
+    .option('--ipam-client-key-file <file>', 'private key of --ipam-client-cert-file')
+    .option('--max-requests-inflight <n>', 'read-only requests served at once before 429 (0: unlimited)', '400')
+    .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once before 429 (0: unlimited)', '200')
+    .option('--max-watches-per-user <n>', 'open watches per user before 429 (0: unlimited)', '1000')
+    .option('--request-timeout <duration>', 'deadline of a non-watch request; past it 504 (0: none)', '60s')
     .showHelpAfterError();
   program.parse(process.argv);
   const flags = program.opts<Flags>();
@@ -48,9 +135,38 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: flags.logLevel, base: { component: 'apiserver' } }, pino.destination({ sync: true }));
 
-  let listen, cidrs, bookmarkMs, watchWindow, ipamTimeoutMs, watchBuffer, reconcileMs;
+  let listen, cidrs, bookmarkMs, watchWindow, ipamTimeoutMs, watchBuffer, reconcileMs, security, limits, requestTimeoutMs;
+  let ipamCredentials;
   try {
     listen = parseHostPort(flags.listen);
+    const plan = planSecurity({
+      listenHost: listen.host,
+      authorizationMode: flags.authorizationMode,
+      ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
+      ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
+      ...(flags.clientCaFile ? { clientCaFile: flags.clientCaFile } : {}),
+      ...(flags.tokenAuthFile ? { tokenAuthFile: flags.tokenAuthFile } : {}),
+      ...(flags.anonymousAuth !== undefined ? { anonymousAuth: parseBool(flags.anonymousAuth, '--anonymous-auth')! } : {}),
+      ...(flags.insecurePlainHttp ? { insecurePlainHttp: true } : {}),
+      ...(flags.authorizationPolicyFile ? { authorizationPolicyFile: flags.authorizationPolicyFile } : {}),
+      ...(flags.ipamCaFile ? { ipamCaFile: flags.ipamCaFile } : {}),
+      ...(flags.ipamClientCertFile ? { ipamClientCertFile: flags.ipamClientCertFile } : {}),
+      ...(flags.ipamClientKeyFile ? { ipamClientKeyFile: flags.ipamClientKeyFile } : {}),
+    });
+    security = await loadSecurity(plan, (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'token file unreadable; keeping the tokens loaded before'));
+    if (plan.ipamTls) {
+      ipamCredentials = ipamClientTlsCredentials({
+        ca: readFlagFile(plan.ipamTls.caFile, '--ipam-ca-file'),
+        cert: readFlagFile(plan.ipamTls.certFile, '--ipam-client-cert-file'),
+        key: readFlagFile(plan.ipamTls.keyFile, '--ipam-client-key-file'),
+      });
+    }
+    limits = {
+      maxReadOnly: nonNegativeInt(flags.maxRequestsInflight, '--max-requests-inflight'),
+      maxMutating: nonNegativeInt(flags.maxMutatingRequestsInflight, '--max-mutating-requests-inflight'),
+      maxWatchesPerUser: nonNegativeInt(flags.maxWatchesPerUser, '--max-watches-per-user'),
+    };
+    requestTimeoutMs = parseDuration(flags.requestTimeout);
     parseHostPort(flags.ipam);
     cidrs = flags.serviceClusterIpRange ? parseCIDRList(flags.serviceClusterIpRange) : undefined;
     if (flags.advertiseAddress !== undefined && !isIP(flags.advertiseAddress)) {
@@ -71,10 +187,10 @@ async function main(): Promise<void> {
   const advertise = flags.advertiseAddress ?? (listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host);
 
   const store = await Store.open(flags.dataDir, { watchWindow });
-  const ipam = new IpamClient(flags.ipam, { deadlineMs: ipamTimeoutMs });
+  const ipam = new IpamClient(flags.ipam, { deadlineMs: ipamTimeoutMs, ...(ipamCredentials ? { credentials: ipamCredentials } : {}) });
   const server = new ApiServer({
     store, ipam, log, advertiseAddress: advertise, bookmarkIntervalMs: bookmarkMs, maxWatchBufferedEvents: watchBuffer,
-    reconcileIntervalMs: reconcileMs,
+    reconcileIntervalMs: reconcileMs, ...security, limits, requestTimeoutMs,
     metrics: new ApiMetrics(true),
     ...(cidrs ? { serviceCIDRs: cidrs } : {}),
   });

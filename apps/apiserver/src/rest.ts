@@ -8,6 +8,7 @@ import {
 } from '@knet/api';
 import type { Logger } from 'pino';
 import type { Pod } from '@knet/api';
+import type { UserInfo } from '@knet/pki';
 import { decodeJSON, isPlainObject, readBody } from './body.js';
 import { emptyNamespace } from './namespace-finalizer.js';
 import { checkFields, decodeRequestObject, PROTOBUF } from './object-decoding.js';
@@ -34,6 +35,8 @@ export interface RestOptions {
   maxWatchTimeoutMs: number;
   maxWatchBufferedEvents: number;
   onWatch?: (delta: 1 | -1) => void;
+  /** Admission for creates, after the name is known (a pod identity creates only its own Pod). Throws ApiError. */
+  admitCreate?: (user: UserInfo | undefined, info: ResourceInfo, obj: KubeObject) => void;
 }
 
 /** The namespaces Kubernetes never lets you delete. */
@@ -52,6 +55,7 @@ interface Call {
   info: ResourceInfo;
   query: URLSearchParams;
   warnings: string[];
+  user?: UserInfo;
 }
 
 export class RestHandlers {
@@ -65,8 +69,8 @@ export class RestHandlers {
   }
 
   /** Serves one resource request; returns the Kubernetes verb (for metrics). Throws ApiError. */
-  async handle(req: IncomingMessage, res: ServerResponse, path: ResourcePath, strategy: Strategy, query: URLSearchParams): Promise<string> {
-    const call: Call = { req, res, path, strategy, info: strategy.info, query, warnings: [] };
+  async handle(req: IncomingMessage, res: ServerResponse, path: ResourcePath, strategy: Strategy, query: URLSearchParams, user?: UserInfo): Promise<string> {
+    const call: Call = { req, res, path, strategy, info: strategy.info, query, warnings: [], ...(user ? { user } : {}) };
     const { info } = strategy;
     if (path.subresource && !info.subresources.includes(path.subresource)) throw new ApiError(errors.pathNotFound());
     if (info.namespaced && path.name && path.namespace === undefined) throw new ApiError(errors.pathNotFound());
@@ -218,6 +222,7 @@ export class RestHandlers {
       delete obj.metadata.namespace;
     }
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generatedName(obj.metadata.generateName);
+    this.opts.admitCreate?.(c.user, info, obj);
     for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'selfLink'] as const) delete obj.metadata[k as keyof typeof obj.metadata];
     strategy.prepareForCreate(obj);
     this.validate(c, strategy.validate(obj), obj);
@@ -525,6 +530,7 @@ export class RestHandlers {
 }
 
 function send(c: Call, code: number, body: unknown): void {
+  if (c.res.headersSent) return; // answered already (the request timed out)
   if (c.warnings.length > 0) c.res.setHeader('Warning', c.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   writeJSON(c.res, code, body);
 }

@@ -7,6 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { apiserverTlsFlags, componentIdentities, ensureClusterCredentials, ipamTlsFlags, type ClusterCredentials } from '@knet/pki';
 
 export interface ControlPlaneOptions {
   /** Object store directory; a temp dir (removed by stop) when absent. */
@@ -18,6 +20,12 @@ export interface ControlPlaneOptions {
   apiserverArgs?: string[];
   /** Milliseconds to wait for both processes to be ready; default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * TLS, tokens and least privilege as `knet up` runs them: credentials from ensureClusterCredentials
+   * in the temp dir, HTTPS + --token-auth-file + --client-ca-file + `Pod,ABAC`, ipam over mTLS.
+   * The kubeconfig then carries the CA and the admin token.
+   */
+  secure?: boolean;
 }
 
 export interface ControlPlane {
@@ -37,6 +45,8 @@ export interface ControlPlane {
   startApiserver(): Promise<void>;
   /** Stops the ipam process (to test what the apiserver does without it). */
   stopIpam(): Promise<void>;
+  /** With `secure`: the cluster credentials (CA PEM, tokens by identity name, file paths). */
+  credentials?: ClusterCredentials;
 }
 
 export const APISERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -102,23 +112,29 @@ export function killProcess(p: Proc, graceMs = 5000): Promise<void> {
   });
 }
 
-export function kubeconfig(url: string, namespace = 'default'): string {
+/** A kubeconfig for kubectl; with `auth`, the CA to verify HTTPS and a bearer token. */
+export function kubeconfig(url: string, namespace = 'default', auth: { caPem?: string; token?: string } = {}): string {
   return [
     'apiVersion: v1', 'kind: Config',
     'clusters:', '- name: knet', '  cluster:', `    server: ${url}`,
+    ...(auth.caPem ? [`    certificate-authority-data: ${Buffer.from(auth.caPem).toString('base64')}`] : []),
     'contexts:', '- name: knet', '  context:', '    cluster: knet', '    user: knet', `    namespace: ${namespace}`,
     'current-context: knet',
-    'users:', '- name: knet', '  user: {}', '',
+    'users:', '- name: knet', ...(auth.token ? ['  user:', `    token: ${auth.token}`] : ['  user: {}']), '',
   ].join('\n');
 }
 
-async function waitReady(url: string, timeoutMs: number): Promise<void> {
+async function waitReady(url: string, timeoutMs: number, caPem?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const dispatcher = caPem ? new Agent({ connect: { ca: caPem } }) : undefined;
   for (;;) {
     try {
-      const r = await fetch(`${url}/readyz`);
-      await r.text();
-      if (r.ok) return;
+      const r = await request(`${url}/readyz`, dispatcher ? { dispatcher } : {});
+      await r.body.text();
+      if (r.statusCode === 200) {
+        await dispatcher?.close();
+        return;
+      }
     } catch { /* not yet */ }
     if (Date.now() > deadline) throw new Error(`apiserver at ${url} not ready after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
@@ -126,16 +142,23 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
 }
 
 /** ipam as a process (apps/ipam/dist/main.js) or, when that app is not built, in this process. */
-async function startIpam(dir: string, cidr: string, nodePortRange: string, timeoutMs: number): Promise<{ address: string; stop(): Promise<void>; proc?: Proc }> {
+async function startIpam(dir: string, cidr: string, nodePortRange: string, timeoutMs: number, creds?: ClusterCredentials): Promise<{ address: string; stop(): Promise<void>; proc?: Proc }> {
   if (existsSync(IPAM_MAIN)) {
     const ipam = await startProcess(IPAM_MAIN, [
       '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'ipam'), '--service-cluster-ip-range', cidr,
-      '--node-port-range', nodePortRange, '--repair-interval', '0',
+      '--node-port-range', nodePortRange, '--repair-interval', '0', ...(creds ? ipamTlsFlags(creds) : []),
     ], 'address', timeoutMs);
     return { address: ipam.value, proc: ipam.proc, stop: () => killProcess(ipam.proc) };
   }
-  const { createIpamServer } = await import('@knet/ipam');
-  const server = createIpamServer({ dbPath: join(dir, 'ipam'), serviceCIDRs: cidr.split(','), nodePortRange, loadBalancerCIDRs: ['127.200.0.0/16'] });
+  const { createIpamServer, ipamServerTlsCredentials } = await import('@knet/ipam');
+  const { readFile } = await import('node:fs/promises');
+  const credentials = creds
+    ? ipamServerTlsCredentials({ ca: creds.caPem, cert: await readFile(creds.ipamServerCertFile), key: await readFile(creds.ipamServerKeyFile) })
+    : undefined;
+  const server = createIpamServer({
+    dbPath: join(dir, 'ipam'), serviceCIDRs: cidr.split(','), nodePortRange, loadBalancerCIDRs: ['127.200.0.0/16'],
+    ...(credentials ? { credentials } : {}),
+  });
   const port = await server.listen('127.0.0.1:0');
   let closed = false;
   return { address: `127.0.0.1:${port}`, stop: async () => { if (!closed) { closed = true; await server.close(); } } };
@@ -158,25 +181,29 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    ipam = await startIpam(dir, cidr, opts.nodePortRange ?? '30000-32767', timeoutMs);
+    const creds = opts.secure
+      ? await ensureClusterCredentials(dir, { apiserverIPs: [], apiserverDNSNames: [], identities: componentIdentities() })
+      : undefined;
+    ipam = await startIpam(dir, cidr, opts.nodePortRange ?? '30000-32767', timeoutMs, creds);
     const ipamAddress = ipam.address;
     const ipamHandle = ipam;
     let url = '';
     const startApiserver = async (): Promise<void> => {
       const a = await startProcess(APISERVER_MAIN, [
-        '--listen', url ? url.replace('http://', '') : '127.0.0.1:0', '--data-dir', dataDir, '--ipam', ipamAddress,
-        '--service-cluster-ip-range', cidr, '--advertise-address', '127.0.0.1', ...(opts.apiserverArgs ?? []),
+        '--listen', url ? url.replace(/^https?:\/\//, '') : '127.0.0.1:0', '--data-dir', dataDir, '--ipam', ipamAddress,
+        '--service-cluster-ip-range', cidr, '--advertise-address', '127.0.0.1', ...(creds ? apiserverTlsFlags(creds) : []),
+        ...(opts.apiserverArgs ?? []),
       ], 'url', timeoutMs);
       apiserver = a.proc;
       procs.push(a.proc);
       url = a.value;
-      await waitReady(url, timeoutMs);
+      await waitReady(url, timeoutMs, creds?.caPem);
     };
     await startApiserver();
     const kubeconfigPath = join(dir, 'kubeconfig');
-    await writeFile(kubeconfigPath, kubeconfig(url));
+    await writeFile(kubeconfigPath, kubeconfig(url, 'default', creds ? { caPem: creds.caPem, token: creds.tokens['admin']! } : {}), { mode: 0o600 });
     return {
-      url, kubeconfigPath, ipamAddress, dir,
+      url, kubeconfigPath, ipamAddress, dir, ...(creds ? { credentials: creds } : {}),
       get apiserverPid() { return apiserver?.child.pid ?? -1; },
       ipamPid: ipamHandle.proc?.child.pid ?? process.pid,
       stop: stopAll,

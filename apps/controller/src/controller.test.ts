@@ -227,3 +227,21 @@ test('a selector change moves the Endpoints to the newly selected pods', async (
   });
   t.pass();
 });
+
+test("slice endpoints carry the zone of the pod's node", async (t) => {
+  const ns = await namespace();
+  const nodeName = `zone-node-${process.pid}`;
+  await client.create(resources.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'topology.kubernetes.io/zone': 'zone-a' } } });
+  t.teardown(() => client.delete(resources.nodes, undefined, nodeName).catch(() => undefined));
+  await client.create(resources.services, ns, service(ns, 'zoned'));
+  await client.create<Pod>(resources.pods, ns, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'z', namespace: ns, labels: { app: 'web' } },
+    spec: { nodeName, containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] },
+  });
+  await c.setReady(ns, 'z', '127.244.6.1', true);
+  const ep = await until('the endpoint with its zone', async () => (await c.slices(ns, 'zoned'))[0]?.endpoints.find((e) => e.targetRef?.name === 'z'));
+  t.is(ep.zone, 'zone-a');
+  t.is(ep.nodeName, nodeName);
+});

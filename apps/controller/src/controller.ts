@@ -3,7 +3,7 @@
 // Informers feed a coalescing work queue; a sync reads only the caches, computes the
 // desired objects with @knet/endpoints, and writes the differences.
 import { setMaxListeners } from 'node:events';
-import type { EndpointSlice, Endpoints, KubeObject, Pod, Service } from '@knet/api';
+import type { EndpointSlice, Endpoints, KubeObject, Node, Pod, Service } from '@knet/api';
 import { Informer, isConflict, isNotFound, objectKey, resources, type KubeClient, type Logger } from '@knet/client';
 import {
   ControllerName,
@@ -22,17 +22,12 @@ import {
   selectorMatches,
   type SlicePlan,
 } from '@knet/endpoints';
-import { ingressFor, ingressIPs, ingressIs, loadBalancerAction, withIngress } from './load-balancer.js';
+import { LoadBalancerSync, type LoadBalancerAllocator } from './load-balancer-sync.js';
 import type { ControllerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { WriteTracker, rvAtLeast } from './write-tracker.js';
 
-/** The part of IpamClient the controller needs. */
-export interface LoadBalancerAllocator {
-  allocateLoadBalancerIP(req: { owner: string; ip?: string }): Promise<string>;
-  releaseLoadBalancerIP(ip: string): Promise<void>;
-  list?(kind: 'LoadBalancerIP'): Promise<{ value: string; owner: string }[]>;
-}
+export type { LoadBalancerAllocator };
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -62,16 +57,14 @@ export class EndpointsController {
   readonly pods: Informer<Pod>;
   readonly endpoints: Informer<Endpoints>;
   readonly slices: Informer<EndpointSlice>;
+  /** Only for the endpoints' zone (topology.kubernetes.io/zone of the Pod's Node). */
+  readonly nodes: Informer<Node>;
   private readonly queue = new WorkQueue<string>();
   private readonly writes = new WriteTracker();
   private readonly triggerTimes = new TriggerTimeTracker();
   /** Services seen deleted (or found missing at start) whose Endpoints should go. */
   private readonly orphans = new Set<string>();
-  /** LoadBalancer IPs to release for a Service key once it is gone. */
-  private readonly lbRelease = new Map<string, Set<string>>();
-  /** LoadBalancer IPs ipam holds per Service key. */
-  private readonly lbOwned = new Map<string, Set<string>>();
-  private readonly warnedNoIpam = new Set<string>();
+  private readonly loadBalancers: LoadBalancerSync;
   /** Services whose sync waits for the caches to show this controller's last writes. */
   private readonly deferred = new Set<string>();
   private workers: Promise<void>[] = [];
@@ -95,21 +88,23 @@ export class EndpointsController {
       log: informerLog,
       indexers: { service: (s) => (s.metadata.labels?.[LabelServiceName] ? [`${s.metadata.namespace}/${s.metadata.labels[LabelServiceName]}`] : []) },
     });
+    this.loadBalancers = new LoadBalancerSync({ client, ipam: opts.ipam, log: opts.log, metrics: opts.metrics, signal: this.stopping.signal });
+    this.nodes = new Informer<Node>(client, resources.nodes, { log: informerLog });
     this.wireHandlers();
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const inf of [this.services, this.pods, this.endpoints, this.slices]) inf.start();
+    for (const inf of [this.services, this.pods, this.endpoints, this.slices, this.nodes]) inf.start();
   }
 
   /** Resolves once every informer listed; then the workers run. */
   async waitForSync(signal?: AbortSignal): Promise<void> {
-    await Promise.all([this.services, this.pods, this.endpoints, this.slices].map((i) => i.waitForSync(signal)));
+    await Promise.all([this.services, this.pods, this.endpoints, this.slices, this.nodes].map((i) => i.waitForSync(signal)));
     if (this.synced || this.stopped) return;
     this.synced = true;
-    await this.loadOwnedIPs();
+    await this.loadBalancers.learnOwnedIPs();
     this.queueLeftovers();
     const n = Math.max(1, this.opts.concurrentSyncs ?? 5);
     for (let i = 0; i < n; i++) this.workers.push(this.worker());
@@ -124,7 +119,7 @@ export class EndpointsController {
     this.stopped = true;
     this.queue.shutDown();
     this.stopping.abort();
-    await Promise.all([this.services, this.pods, this.endpoints, this.slices].map((i) => i.stop()));
+    await Promise.all([this.services, this.pods, this.endpoints, this.slices, this.nodes].map((i) => i.stop()));
     await Promise.all(this.workers);
   }
 
@@ -143,8 +138,7 @@ export class EndpointsController {
       .on('delete', (s) => {
         const key = objectKey(s);
         this.orphans.add(key);
-        const ips = ingressIPs(s);
-        if (ips.length > 0) this.lbRelease.set(key, new Set([...(this.lbRelease.get(key) ?? []), ...ips]));
+        this.loadBalancers.serviceDeleted(key, s);
         enqueue(key);
       });
 
@@ -307,7 +301,7 @@ export class EndpointsController {
     if (this.writes.isStale(key)) throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
 
     // The load balancer status goes its own way: a slow or absent ipam must not hold up endpoints.
-    const results = await Promise.allSettled([this.syncLoadBalancer(key, svc), this.syncEndpoints(key, svc)]);
+    const results = await Promise.allSettled([this.loadBalancers.sync(key, svc), this.syncEndpoints(key, svc)]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 
@@ -322,9 +316,10 @@ export class EndpointsController {
       const plan = desiredEndpointSlices(svc, pods, this.slices.byIndex('service', key), {
         maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice,
         triggerTime,
+        zoneOf: (nodeName) => this.nodes.get('', nodeName)?.metadata.labels?.['topology.kubernetes.io/zone'],
       });
       if (plan.create.length + plan.update.length + plan.delete.length > 0) {
-        this.log.debug({ key, create: plan.create.length, update: plan.update.map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}:${x.endpoints.map((e) => e.targetRef?.name).join('+')}`), delete: plan.delete.map((x) => x.metadata.name) }, 'writing EndpointSlices');
+        this.log.debug({ key, create: plan.create.length, update: plan.update.map((x) => x.metadata.name), delete: plan.delete.map((x) => x.metadata.name) }, 'writing EndpointSlices');
       }
       // Two controllers in Kubernetes: their writes go out side by side.
       const results = await Promise.allSettled([
@@ -350,9 +345,7 @@ export class EndpointsController {
     const slices = this.slices.byIndex('service', key).filter((s) => managers.has(s.metadata.labels?.[LabelManagedBy] ?? ''));
     await this.applyPlan(key, namespace, { create: [], update: [], delete: slices });
     this.orphans.delete(key);
-    const release = new Set([...(this.lbOwned.get(key) ?? []), ...(this.lbRelease.get(key) ?? [])]);
-    if (release.size > 0 && this.opts.ipam) await this.releaseOwned(key, release, () => true);
-    this.lbRelease.delete(key);
+    await this.loadBalancers.releaseAll(key);
   }
 
   private async writeEndpoints(key: string, current: Endpoints | undefined, desired: Endpoints): Promise<void> {
@@ -384,69 +377,6 @@ export class EndpointsController {
       await this.deleteIgnoringNotFound(() => client.delete(resources.endpointslices, namespace, name, this.call));
       this.expectDeleted(this.slices, key, 'slices', namespace, name, s.metadata.resourceVersion);
       this.count('EndpointSlice', 'delete');
-    }
-  }
-
-  private async syncLoadBalancer(key: string, svc: Service): Promise<void> {
-    const action = loadBalancerAction(svc);
-    const ipam = this.opts.ipam;
-    const owned = this.lbOwned.get(key) ?? new Set<string>();
-    if (action.kind !== 'assign') {
-      if (action.kind === 'clear') {
-        await this.opts.client.update(resources.services, svc.metadata.namespace, withIngress(svc, []), { subresource: 'status', ...this.call });
-        this.log.info({ key, ips: action.release }, 'service is no longer a LoadBalancer; ingress cleared');
-        for (const ip of action.release) owned.add(ip);
-      }
-      if (ipam) await this.releaseOwned(key, owned, () => true);
-      return;
-    }
-    if (!ipam) {
-      if (!this.warnedNoIpam.has(key)) {
-        this.warnedNoIpam.add(key);
-        this.log.warn({ key }, 'LoadBalancer Service gets no ingress IP: the controller runs without --ipam');
-      }
-      return;
-    }
-    let ip = action.ip && owned.has(action.ip) ? action.ip : !action.ip ? [...owned].sort()[0] : undefined;
-    if (!ip) {
-      ip = await ipam.allocateLoadBalancerIP({ owner: key, ip: action.ip });
-      owned.add(ip);
-      this.lbOwned.set(key, owned);
-      this.opts.metrics?.loadBalancerIPs.inc({ operation: 'assign' });
-    }
-    if (!ingressIs(svc, ip)) {
-      await this.opts.client.update(resources.services, svc.metadata.namespace, withIngress(svc, ingressFor(ip)), { subresource: 'status', ...this.call });
-      this.log.info({ key, ip }, 'load balancer ingress IP assigned');
-    }
-    const keep = ip;
-    await this.releaseOwned(key, owned, (other) => other !== keep);
-  }
-
-  /** Releases the Service's IPs that `which` selects; the rest stay owned. */
-  private async releaseOwned(key: string, owned: Set<string>, which: (ip: string) => boolean): Promise<void> {
-    for (const ip of [...owned]) {
-      if (!which(ip)) continue;
-      await this.opts.ipam!.releaseLoadBalancerIP(ip);
-      owned.delete(ip);
-      this.opts.metrics?.loadBalancerIPs.inc({ operation: 'release' });
-      this.log.info({ key, ip }, 'load balancer IP released');
-    }
-    if (owned.size === 0) this.lbOwned.delete(key);
-    else this.lbOwned.set(key, owned);
-  }
-
-  /** Learns which LoadBalancer IPs ipam holds for which Service, so they are released even after a restart. */
-  private async loadOwnedIPs(): Promise<void> {
-    const ipam = this.opts.ipam;
-    if (!ipam?.list) return;
-    try {
-      for (const a of await ipam.list('LoadBalancerIP')) {
-        const set = this.lbOwned.get(a.owner) ?? new Set<string>();
-        set.add(a.value);
-        this.lbOwned.set(a.owner, set);
-      }
-    } catch (err) {
-      this.log.warn({ err: errText(err) }, 'cannot list LoadBalancer IPs from ipam; its repair loop will release leaked ones');
     }
   }
 

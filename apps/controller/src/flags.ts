@@ -41,7 +41,7 @@ export function parseFlags(argv: string[]): ControllerFlags {
     .addOption(new Option('--endpoint-updates-batch-period <duration>', 'delay Pod-triggered syncs to batch bursts').argParser(parseDuration).default(0, '0'))
     .addOption(new Option('--healthz-port <port>', 'port of /healthz and /metrics (0: off)').argParser(intIn(0, 65535, '--healthz-port')).default(10257))
     .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
-    .option('--log-level <level>', 'pino log level', 'info')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .showHelpAfterError()
     .exitOverride();
   program.parse(argv, { from: 'node' });
@@ -57,7 +57,7 @@ export function parseFlags(argv: string[]): ControllerFlags {
     healthzBindAddress: string;
     logLevel: string;
   }>();
-  if (o.kubeconfig && o.server) throw new InvalidArgumentError('give --kubeconfig or --server, not both.');
+  if (o.kubeconfig && o.server) program.error('error: give --kubeconfig or --server, not both');
   return {
     kubeconfig: o.kubeconfig,
     server: o.server,

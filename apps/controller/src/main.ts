@@ -1,6 +1,6 @@
 // The controller process: flags, client, informers, workers, healthz/metrics, signals.
 // The endpoint computations live in @knet/endpoints; the sync loop in controller.ts.
-import { CommanderError, InvalidArgumentError } from 'commander';
+import { CommanderError } from 'commander';
 import { pino } from 'pino';
 import { KubeClient, loadKubeconfig, type ClusterConfig } from '@knet/client';
 import { IpamClient } from '@knet/ipam';
@@ -14,13 +14,9 @@ async function main(): Promise<void> {
   try {
     flags = parseFlags(process.argv);
   } catch (err) {
+    // commander has printed the problem (or the help text) already.
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
-      return;
-    }
-    if (err instanceof InvalidArgumentError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = 2;
       return;
     }
     throw err;

@@ -1,6 +1,7 @@
 // The dns process (CoreDNS with the kubernetes, forward, prometheus, health and ready plugins, as one program):
 // flags, informers feeding the zone, the wire server once synced, /metrics /health /ready, signals.
 // The records and the wire protocol live in @knet/dns.
+import './heap.js';
 import { isIP } from 'node:net';
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';

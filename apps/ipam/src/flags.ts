@@ -9,7 +9,13 @@ export interface IpamFlags {
   loadBalancerIPRange: string[];
   apiserver: string;
   token?: string;
+  /** File holding the bearer token (kept off the command line, which `ps` shows). */
+  tokenFile?: string;
   caFile?: string;
+  /** gRPC over mTLS: serving certificate + key, and the CA client certificates must be signed by. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
   /** 0 disables the repair loop. */
   repairIntervalMs: number;
   /** host:port for GET /metrics; '' for none. */
@@ -43,7 +49,11 @@ export function parseFlags(argv: string[]): IpamFlags {
     .option('--load-balancer-ip-range <cidrs>', 'LoadBalancer IP pool(s), comma-separated ("" for none)', '127.200.0.0/16')
     .option('--apiserver <url>', 'Kubernetes API server the repair loop reads Services from', 'http://127.0.0.1:6443')
     .option('--token <token>', 'bearer token for the API server')
+    .option('--token-file <file>', 'file holding the bearer token for the API server')
     .option('--ca-file <file>', 'CA bundle (PEM) to verify an https API server')
+    .option('--tls-cert-file <file>', 'serve gRPC over TLS with this certificate (PEM); needs --tls-private-key-file and --client-ca-file')
+    .option('--tls-private-key-file <file>', 'the private key of --tls-cert-file (PEM)')
+    .option('--client-ca-file <file>', 'accept only clients presenting a certificate this CA signed (the apiserver\'s)')
     .addOption(
       new Option('--repair-interval <duration>', 'how often allocations are reconciled with Services (0: never)')
         .argParser(parseDuration)
@@ -61,10 +71,19 @@ export function parseFlags(argv: string[]): IpamFlags {
     loadBalancerIpRange: string;
     apiserver: string;
     token?: string;
+    tokenFile?: string;
     caFile?: string;
+    tlsCertFile?: string;
+    tlsPrivateKeyFile?: string;
+    clientCaFile?: string;
     repairInterval: number;
     metricsListen: string;
   }>();
+  const tlsGiven = [o.tlsCertFile, o.tlsPrivateKeyFile, o.clientCaFile].filter(Boolean).length;
+  if (tlsGiven !== 0 && tlsGiven !== 3) {
+    program.error('error: --tls-cert-file, --tls-private-key-file and --client-ca-file go together (ipam accepts only clients with a certificate from the cluster CA)', { exitCode: 2 });
+  }
+  if (o.token && o.tokenFile) program.error('error: pass --token or --token-file, not both', { exitCode: 2 });
   return {
     listen: o.listen,
     dataDir: o.dataDir,
@@ -73,7 +92,11 @@ export function parseFlags(argv: string[]): IpamFlags {
     loadBalancerIPRange: list(o.loadBalancerIpRange),
     apiserver: o.apiserver,
     ...(o.token ? { token: o.token } : {}),
+    ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}),
     ...(o.caFile ? { caFile: o.caFile } : {}),
+    ...(o.tlsCertFile ? { tlsCertFile: o.tlsCertFile } : {}),
+    ...(o.tlsPrivateKeyFile ? { tlsPrivateKeyFile: o.tlsPrivateKeyFile } : {}),
+    ...(o.clientCaFile ? { clientCaFile: o.clientCaFile } : {}),
     repairIntervalMs: o.repairInterval,
     metricsListen: o.metricsListen,
   };

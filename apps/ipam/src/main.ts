@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
-import { IpamError, createIpamServer, startRepairLoop, type RepairLoop } from '@knet/ipam';
+import { IpamError, createIpamServer, ipamServerTlsCredentials, startRepairLoop, type RepairLoop } from '@knet/ipam';
 import { pino } from 'pino';
 import type { Server } from 'node:http';
 import { parseFlags, type IpamFlags } from './flags.js';
@@ -21,8 +21,26 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(flags.dataDir, { recursive: true });
-  const ca = flags.caFile ? readFileSync(flags.caFile) : undefined;
+  let ca: Buffer | undefined;
+  let token = flags.token;
+  let credentials;
+  try {
+    ca = flags.caFile ? readFlagFile(flags.caFile, '--ca-file') : undefined;
+    if (flags.tokenFile) token = readFlagFile(flags.tokenFile, '--token-file').toString('utf8').trim();
+    if (flags.tlsCertFile && flags.tlsPrivateKeyFile && flags.clientCaFile) {
+      credentials = ipamServerTlsCredentials({
+        cert: readFlagFile(flags.tlsCertFile, '--tls-cert-file'),
+        key: readFlagFile(flags.tlsPrivateKeyFile, '--tls-private-key-file'),
+        ca: readFlagFile(flags.clientCaFile, '--client-ca-file'),
+      });
+    }
+  } catch (err) {
+    log.error({}, err instanceof Error ? err.message : String(err));
+    process.exitCode = 2;
+    return;
+  }
   const server = createIpamServer({
+    ...(credentials ? { credentials } : {}),
     dbPath: join(flags.dataDir, 'allocations'),
     serviceCIDRs: flags.serviceClusterIPRange,
     nodePortRange: flags.nodePortRange,
@@ -72,16 +90,24 @@ async function main(): Promise<void> {
   }
   const host = flags.listen.slice(0, flags.listen.lastIndexOf(':'));
   const metricsAddress = metrics === null ? undefined : boundAddress(flags.metricsListen, metrics);
-  log.info({ address: `${host}:${port}`, ...(metricsAddress ? { metrics: metricsAddress } : {}), ranges: server.ranges }, 'ready');
+  log.info({ address: `${host}:${port}`, tls: credentials !== undefined, ...(metricsAddress ? { metrics: metricsAddress } : {}), ranges: server.ranges }, 'ready');
 
   if (flags.repairIntervalMs > 0 && flags.apiserver !== '' && !stopping) {
     loop = startRepairLoop(server, {
       apiserver: flags.apiserver,
-      ...(flags.token ? { token: flags.token } : {}),
+      ...(token ? { token } : {}),
       ...(ca ? { ca } : {}),
       intervalMs: flags.repairIntervalMs,
       log,
     });
+  }
+}
+
+function readFlagFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }
 

@@ -9,7 +9,7 @@ import { CliError } from './cli-error.js';
 import { run, serviceEnvironment } from './run.js';
 import { parseLabel, parsePort, parseReadiness } from './pod-spec.js';
 import { clusterConfig } from './cluster-config.js';
-import { localNodeName } from './node-registration.js';
+import { localNodeName, registerNode } from './node-registration.js';
 import { KubeClient } from '@knet/client';
 
 function port(value: string): number {
@@ -42,6 +42,8 @@ program
   .option('--ipam-repair-interval <duration>', 'how often ipam reconciles allocations with Services', defaultClusterOptions.ipamRepairInterval)
   .option('--cluster-cidr <cidr>', 'pod range; this node takes its first /24', defaultClusterOptions.clusterCIDR)
   .option('--node-name <name>', 'name of this machine as a Node', localNodeName())
+  .option('--demo', 'also run the demo: a Service with two pods behind it (npm start does)')
+  .option('--no-demo', 'no demo')
   .option('-d, --detach', 'return once the cluster is ready and leave it running')
   .action(async (opts) => {
     await up(
@@ -64,6 +66,7 @@ program
         nodeName: opts.nodeName,
       },
       Boolean(opts.detach),
+      Boolean(opts.demo),
       process.argv.slice(1),
     );
   });
@@ -108,6 +111,7 @@ program
     return n;
   }, 5)
   .option('--node <name>', 'the Node to run on (default: the registered one)')
+  .option('--host-network', "use the node's address as the pod IP (a hostNetwork Pod)")
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (name: string, command: string[], opts) => {
@@ -130,8 +134,27 @@ program
         readiness,
         command,
         gracePeriodSeconds: opts.gracePeriod,
+        hostNetwork: Boolean(opts.hostNetwork),
       },
     });
+  });
+
+program
+  .command('join')
+  .description('register this machine as a Node of a cluster (what `knet up` does for its own node)')
+  .requiredOption('--node-name <name>', 'the Node name')
+  .requiredOption('--address <ip>', "the node's InternalIP")
+  .requiredOption('--pod-cidr <cidr>', "the node's pod range, e.g. 127.244.1.0/24")
+  .option(...dataDirOption)
+  .option(...kubeconfigOption)
+  .action(async (opts) => {
+    const client = new KubeClient(await clusterConfig(dataDir(opts.dataDir), opts.kubeconfig));
+    try {
+      await registerNode(client, { name: opts.nodeName, address: opts.address, podCIDR: opts.podCidr });
+      process.stdout.write(`node/${opts.nodeName} registered (${opts.address}, pods ${opts.podCidr})\n`);
+    } finally {
+      await client.close();
+    }
   });
 
 program

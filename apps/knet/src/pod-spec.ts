@@ -16,6 +16,8 @@ export interface RunSpec {
   command: string[];
   nodeName: string;
   gracePeriodSeconds: number;
+  /** The process uses the node's address as its pod IP, as a `hostNetwork: true` Pod does. */
+  hostNetwork?: boolean;
 }
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -84,6 +86,7 @@ export function podFor(spec: RunSpec): Pod {
     metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels },
     spec: {
       nodeName: spec.nodeName,
+      ...(spec.hostNetwork ? { hostNetwork: true } : {}),
       terminationGracePeriodSeconds: spec.gracePeriodSeconds,
       restartPolicy: 'Never',
       containers: [

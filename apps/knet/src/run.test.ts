@@ -103,3 +103,19 @@ test('knet run names a missing namespace and how to create it', async (t) => {
   t.is((res as { code: number }).code, 1);
   t.regex((res as { stderr: string }).stderr, /namespace "nope" does not exist\n\s+create it: kubectl create namespace nope/);
 });
+
+test('knet join registers another Node; knet run --host-network uses its address as the pod IP', async (t) => {
+  const joined = await exec(process.execPath, [knetBin, 'join', '--data-dir', cluster.dataDir, '--node-name', 'node-b', '--address', '127.0.0.1', '--pod-cidr', '127.244.250.0/24']);
+  t.regex(joined.stdout, /node\/node-b registered/);
+  const node = (await (await request(`${cluster.apiserver}/api/v1/nodes/node-b`)).body.json()) as { spec: { podCIDR: string }; status: { addresses: { type: string; address: string }[] } };
+  t.is(node.spec.podCIDR, '127.244.250.0/24');
+  t.deepEqual(node.status.addresses[0], { type: 'InternalIP', address: '127.0.0.1' });
+
+  const c = spawn(process.execPath, [knetBin, 'run', 'hostnet', '--node', 'node-b', '--host-network', '--data-dir', cluster.dataDir, '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+  t.teardown(() => killGroup(c));
+  const pod = await until(async () => { const { pod } = await getPod('hostnet'); return ready(pod) ? pod : undefined; }, 'hostnet ready');
+  t.is(pod.status!.podIP, '127.0.0.1');
+  t.is((pod as unknown as { spec: { hostNetwork?: boolean; nodeName: string } }).spec.hostNetwork, true);
+  c.kill('SIGTERM');
+  await new Promise((r) => c.once('exit', r));
+});

@@ -68,9 +68,13 @@ export async function run(o: RunOptions): Promise<number> {
     const nodeName = node.metadata.name!;
     const hostIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
     const podCIDR = node.spec?.podCIDR;
-    if (!podCIDR) throw new CliError(`node "${nodeName}" has no spec.podCIDR`, 'give the node a pod range, e.g. `kubectl patch node ... -p \'{"spec":{"podCIDR":"127.244.0.0/24"}}\'`');
-    ips = new PodIPAllocator(join(o.stateDir, 'pod-ips', nodeName), podCIDR);
-    ip = ips.allocate(`${namespace}/${name}`);
+    if (o.spec.hostNetwork) {
+      ip = hostIP;
+    } else {
+      if (!podCIDR) throw new CliError(`node "${nodeName}" has no spec.podCIDR`, 'give the node a pod range, e.g. `kubectl patch node ... -p \'{"spec":{"podCIDR":"127.244.0.0/24"}}\'`, or run with --host-network');
+      ips = new PodIPAllocator(join(o.stateDir, 'pod-ips', nodeName), podCIDR);
+      ip = ips.allocate(`${namespace}/${name}`);
+    }
 
     const spec: RunSpec = { ...o.spec, nodeName };
     try {
@@ -134,7 +138,7 @@ export async function run(o: RunOptions): Promise<number> {
     return code;
   } finally {
     if (created) await client.delete(resources.pods, namespace, name, { gracePeriodSeconds: 0 }).catch(() => {});
-    if (ip) ips?.release(ip);
+    if (ip && ips) ips.release(ip);
     await client.close();
   }
 }

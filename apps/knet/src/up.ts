@@ -4,6 +4,7 @@ import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodePodCIDR } from './node-registration.js';
 import { bootstrapCluster } from './cluster-bootstrap.js';
+import { startDemo, type Demo } from './demo.js';
 import { Supervisor } from './supervisor.js';
 import { controlPlaneComponents, nodeComponents, apiserverURL, serviceIP, type ClusterOptions } from './components.js';
 import {
@@ -18,7 +19,7 @@ import {
 import { tcpReady } from './probe.js';
 import { CliError } from './cli-error.js';
 
-export async function up(o: ClusterOptions, detach: boolean, argv: string[]): Promise<void> {
+export async function up(o: ClusterOptions, detach: boolean, demo: boolean, argv: string[]): Promise<void> {
   ensureDataDir(o.dataDir);
   const pid = runningPid(o.dataDir);
   if (pid) {
@@ -50,7 +51,7 @@ export async function up(o: ClusterOptions, detach: boolean, argv: string[]): Pr
     throw new CliError((err as Error).message, 'for example --cluster-cidr 127.244.0.0/16');
   }
   if (detach) return upDetached(o, argv);
-  await upForeground(o);
+  await upForeground(o, demo);
 }
 
 /** Re-runs `knet up` in the background and returns once the cluster is ready. */
@@ -73,7 +74,7 @@ async function upDetached(o: ClusterOptions, argv: string[]): Promise<void> {
   printSummary(o);
 }
 
-async function upForeground(o: ClusterOptions): Promise<void> {
+async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
   writePid(o.dataDir);
   const supervisor = new Supervisor({ logDir: o.dataDir.logs });
   let ready = false;
@@ -92,9 +93,11 @@ async function upForeground(o: ClusterOptions): Promise<void> {
   supervisor.on('unready', (name: string, why: string) => log({ msg: 'component not ready after restart', component: name, reason: why }));
 
   let stopping: Promise<void> | undefined;
+  let runningDemo: Demo | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       log({ msg: 'stopping', signal });
+      await runningDemo?.stop();
       await supervisor.stop();
       ready = false;
       save();
@@ -116,6 +119,13 @@ async function upForeground(o: ClusterOptions): Promise<void> {
   ready = true;
   save();
   printSummary(o);
+  if (demo) {
+    try {
+      runningDemo = await startDemo(o, log);
+    } catch (err) {
+      log({ msg: 'the demo could not start; the cluster runs on', err: (err as Error).message });
+    }
+  }
 }
 
 function printSummary(o: ClusterOptions): void {

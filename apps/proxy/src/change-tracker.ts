@@ -19,8 +19,8 @@ export class ChangeTracker {
   }
 
   /**
-   * The whole table, recomputing only the Services marked since the last call (all of them when the
-   * node view changed). `service(key)` and `slices(key)` read the informer caches.
+   * The whole table (in no particular order), recomputing only the Services marked since the last call
+   * (all of them when the node view changed). `service(key)` and `slices(key)` read the informer caches.
    */
   table(
     node: NodeView,
@@ -30,13 +30,13 @@ export class ChangeTracker {
   ): DesiredTable {
     const nodeChanged = this.node === undefined || this.node.name !== node.name || this.node.nodePortAddresses.join(',') !== node.nodePortAddresses.join(',');
     this.node = { name: node.name, nodePortAddresses: [...node.nodePortAddresses] };
-    const keys = nodeChanged ? [...allServiceKeys(), ...this.parts.keys()] : [...this.dirty];
+    const keys = nodeChanged ? new Set([...allServiceKeys(), ...this.parts.keys()]) : new Set(this.dirty);
     this.dirty.clear();
     for (const key of keys) {
       const svc = service(key);
       if (svc === undefined) this.parts.delete(key);
       else this.parts.set(key, serviceEntries(svc, slices(key), node));
     }
-    return assemble([...this.parts.values()]);
+    return assemble(this.parts.values(), { sorted: false });
   }
 }

@@ -3,13 +3,14 @@
 import { networkInterfaces } from 'node:os';
 import { LabelServiceName, type EndpointSlice, type Node, type Service } from '@knet/api';
 import { Informer, resources, type KubeClient, type Logger } from '@knet/client';
-import { Dataplane, type DataplaneLogger, type ServiceEntry } from '@knet/dataplane';
+import type { DataplaneLogger, ServiceEntry } from '@knet/dataplane';
 import { nodeInternalIPs, resolveNodePortAddresses } from './addresses.js';
 import { BoundedFrequencyRunner } from './bounded-frequency-runner.js';
 import { ChangeTracker } from './change-tracker.js';
 import { serviceKey, type NodeView } from './desired-table.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { SyncHealth } from './sync-health.js';
+import { ShardedDataplane } from './sharded-dataplane.js';
 import { VipInterface } from './vip-interface.js';
 
 /** Set by the endpoints controllers on Endpoints and EndpointSlices: when the change that caused the write happened. */
@@ -30,7 +31,7 @@ export interface ProxierOptions {
 }
 
 export class Proxier {
-  readonly dataplane: Dataplane;
+  readonly dataplane: ShardedDataplane;
   private readonly services: Informer<Service>;
   private readonly slices: Informer<EndpointSlice>;
   private readonly nodes: Informer<Node>;
@@ -49,7 +50,7 @@ export class Proxier {
     private readonly opts: ProxierOptions,
   ) {
     this.log = opts.log;
-    this.dataplane = new Dataplane({ udpIdleMs: opts.udpIdleMs, drainMs: opts.drainMs, log: quietBindFailures(opts.log) });
+    this.dataplane = new ShardedDataplane({ udpIdleMs: opts.udpIdleMs, drainMs: opts.drainMs, log: quietBindFailures(opts.log) });
     this.services = new Informer<Service>(client, resources.services, { log: opts.log });
     this.slices = new Informer<EndpointSlice>(client, resources.endpointslices, {
       log: opts.log,
@@ -154,7 +155,7 @@ export class Proxier {
     const now = Date.now();
     for (const t of triggers) this.opts.metrics.programmingDuration.observe(Math.max(0, (now - t) / 1000));
     this.opts.health.updated(started);
-    this.log.debug({ entries: table.entries.length, opened: result.opened.length, updated: result.updated.length, closed: result.closed.length, seconds }, 'synced');
+    this.log.debug({ entries: table.entries.length, shards: result.shardsApplied, opened: result.opened.length, updated: result.updated.length, closed: result.closed.length, seconds }, 'synced');
     this.firstSync.resolve();
   }
 
@@ -174,6 +175,7 @@ export class Proxier {
    * Event on the Service; knet's API has no Events yet, so the log is the only place.
    */
   private reportBindErrors(errors: { key: string; reason: string; error: string }[], entries: ServiceEntry[]): void {
+    if (errors.length === 0 && this.reported.errors.size === 0) return;
     const byKey = new Map(entries.map((e) => [e.key, e]));
     const now = new Map<string, string>();
     for (const e of errors) {

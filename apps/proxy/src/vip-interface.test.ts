@@ -25,7 +25,7 @@ test('VipInterface.sync runs ip addr add/del with /32 and /128 and survives fail
   const warnings: string[] = [];
   const exec: Exec = async (cmd, args) => {
     calls.push([cmd, ...args].join(' '));
-    if (args[1] === 'show') return show;
+    if (args.includes('show')) return show;
     if (args[2] === '127.96.0.9/32') throw new Error('RTNETLINK answers: Operation not permitted');
     return '';
   };
@@ -48,4 +48,15 @@ test('VipInterface.sync with a missing device logs how to create it', async (t) 
   });
   await vip.sync(new Set(['127.96.0.5']));
   t.regex(warnings[0]!, /ip link add nope0 type dummy/);
+});
+
+test('VipInterface on a real interface in a network namespace of its own: VIP added, bindable, removed', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const child = fileURLToPath(new URL('./testing/vip-netns-child.js', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    // unshare needs CAP_SYS_ADMIN; the test runs as root here (knet's CI and dev containers do).
+    execFile('unshare', ['--net', process.execPath, child], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  t.deepEqual(JSON.parse(out), { before: 'EADDRNOTAVAIL', added: true, during: 'bound, answered hello', removed: true, after: 'EADDRNOTAVAIL' });
 });

@@ -11,3 +11,4 @@ export * from './client.js';
 export * from './services.js';
 export type { Logger } from './logger.js';
 export { PROTO_PATH } from './proto.js';
+export * from './tls.js';

@@ -41,7 +41,9 @@ test('first call creates the CA, certificates, tokens and policy, all 0600', asy
   t.deepEqual(tokens.find((e) => e.user === 'kubernetes-admin')!.groups, ['system:masters']);
   t.true(parsePolicyFile(await readFile(c.policyFile, 'utf8')).length > 5);
   t.true(apiserverTlsFlags(c).includes('--client-ca-file'));
-  t.deepEqual(ipamTlsFlags(c).slice(-2), ['--token', c.tokens['ipam']!]);
+  t.deepEqual(ipamTlsFlags(c).slice(-2), ['--token-file', c.ipamTokenFile!]);
+  t.is((await readFile(c.ipamTokenFile!, 'utf8')).trim(), c.tokens['ipam']);
+  t.is((await stat(c.ipamTokenFile!)).mode & 0o777, 0o600);
 });
 
 test('later calls reuse everything, add identities, and re-issue the serving cert when SANs change', async (t) => {

@@ -37,6 +37,8 @@ export interface ClusterCredentials {
   ipamClientKeyFile: string;
   tokenFile: string;
   policyFile: string;
+  /** The ipam identity's token alone (for ipam's --token-file), when an identity named "ipam" is asked for. */
+  ipamTokenFile?: string;
   /** Identity name → bearer token, for every identity in tokens.csv that has a knet name. */
   tokens: Record<string, string>;
 }
@@ -143,10 +145,16 @@ export async function ensureClusterCredentials(dir: string, opts: ClusterCredent
       if (name) tokens[name] = e.token;
     }
 
+    let ipamTokenFile: string | undefined;
+    if (tokens['ipam']) {
+      ipamTokenFile = f('ipam.token');
+      if ((await readIfExists(ipamTokenFile))?.trim() !== tokens['ipam']) await writePrivate(ipamTokenFile, `${tokens['ipam']}\n`);
+    }
+
     // the policy is written once: an administrator may edit it afterwards (README: adding a user)
     if ((await readIfExists(paths.policyFile)) === undefined) await writePrivate(paths.policyFile, formatPolicyFile(knetPolicies()));
 
-    return { pkiDir, ...paths, caPem: caPair.cert, tokens };
+    return { pkiDir, ...paths, caPem: caPair.cert, tokens, ...(ipamTokenFile ? { ipamTokenFile } : {}) };
   });
 }
 
@@ -163,6 +171,5 @@ export function apiserverTlsFlags(c: ClusterCredentials): string[] {
 /** Flags for the ipam process: mTLS towards the apiserver's client certificate; `--ca-file`/`--token` for its repair loop. */
 export function ipamTlsFlags(c: ClusterCredentials): string[] {
   const flags = ['--tls-cert-file', c.ipamServerCertFile, '--tls-private-key-file', c.ipamServerKeyFile, '--client-ca-file', c.caFile, '--ca-file', c.caFile];
-  const token = c.tokens['ipam'];
-  return token ? [...flags, '--token', token] : flags;
+  return c.ipamTokenFile ? [...flags, '--token-file', c.ipamTokenFile] : flags;
 }
