@@ -15,7 +15,7 @@ const body = Buffer.from('ok\n');
 const servers: (HttpServer | ReturnType<typeof createTcp>)[] = [];
 let httpPort = 0;
 for (const host of HTTP_ADDRESSES) {
-  const s = createHttp({ keepAliveTimeout: 60_000 }, (req, res) => {
+  const s = createHttp({ keepAliveTimeout: 60_000 }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length, 'x-backend': host });
     res.end(body);
   });

@@ -4,7 +4,7 @@
 // served, and one endpoint change → served. Writes the "bench:dataplane — node proxy" section of RESULTS.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
@@ -394,10 +394,11 @@ async function programming(): Promise<string> {
 
 try {
   const only = process.env.BENCH_ONLY; // 'traffic' | 'programming'
+  const loadBefore = loadavg()[0]!;
   const t = only === 'programming' ? undefined : await traffic();
   const prog = only === 'traffic' ? '' : await programming();
   const body = [
-    `Command: \`npm run bench:dataplane\` · ${new Date().toISOString()} · ${machine()}`,
+    `Command: \`npm run bench:dataplane\` · ${new Date().toISOString()} · ${machine()} · load average ${fmt(loadBefore, 1)} before, ${fmt(loadavg()[0]!, 1)} after (other work on this machine shares the cores: compare within one run)`,
     '',
     t ?? '',
     '',

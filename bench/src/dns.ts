@@ -12,6 +12,8 @@
 //    and 10% missing names; latencies from dnsperf's per-query output (-v).
 // 4. knet dns RSS with everything loaded, and Service created → answered (POST through the API, then a UDP query
 //    repeated until the ClusterIP comes back), 100 samples.
+// `knet up` also runs its own controller, proxy and dns; the dns measured here is a separate process of the same
+// app (`--no-forward`, ephemeral ports), so its RSS counts only its own objects and flags.
 // Writes the section "bench:dns — cluster DNS" of bench/RESULTS.md. Env: BENCH_DNS_SECONDS (30), BENCH_SERVICES (10000).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -177,7 +179,8 @@ function vmRssMiB(pid: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'knet-bench-dns-'));
-const cluster = await startCluster({ args: process.argv.slice(2) });
+// A /16 of its own for 10,000 ClusterIPs (test clusters get /20s inside 127.96.0.0/12).
+const cluster = await startCluster({ args: ['--service-cluster-ip-range', '127.112.0.0/16', ...process.argv.slice(2)] });
 const pool = new Pool(cluster.apiserver, { connections: CLIENTS, pipelining: 1 });
 let dnsmasq: ChildProcess | undefined;
 let knetDns: Awaited<ReturnType<typeof startDns>> | undefined;

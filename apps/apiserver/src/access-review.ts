@@ -65,8 +65,7 @@ export function selfSubjectAccessReview(body: unknown, user: UserInfo, authorize
   }
   const allowed = authorizeChain(authorizers, attrs);
   const status: Record<string, unknown> = { allowed };
-  const metadata = isPlainObject(body['metadata']) ? body['metadata'] : {};
-  return { review: { kind, apiVersion: AUTHZ_GROUP_VERSION, metadata: { ...metadata, creationTimestamp: null }, spec, status } };
+  return { review: { kind, apiVersion: AUTHZ_GROUP_VERSION, metadata: { creationTimestamp: null }, spec, status } };
 }
 
 export function selfSubjectRulesReview(body: unknown, user: UserInfo, authorizers: Authorizer[]): { review: object } | { error: Status } {
@@ -77,10 +76,9 @@ export function selfSubjectRulesReview(body: unknown, user: UserInfo, authorizer
   const spec = isPlainObject(body['spec']) ? body['spec'] : {};
   const namespace = str(spec, 'namespace');
   const rules = rulesOf(authorizers, user, namespace);
-  const metadata = isPlainObject(body['metadata']) ? body['metadata'] : {};
   return {
     review: {
-      kind, apiVersion: AUTHZ_GROUP_VERSION, metadata: { ...metadata, creationTimestamp: null }, spec: { namespace },
+      kind, apiVersion: AUTHZ_GROUP_VERSION, metadata: { creationTimestamp: null }, spec: { namespace },
       status: { ...rules, incomplete: false },
     },
   };

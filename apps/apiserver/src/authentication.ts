@@ -88,23 +88,38 @@ export interface AuthenticatorOptions {
   anonymous: boolean;
 }
 
+type CertResult = { user: UserInfo } | { failed: string } | undefined;
+
+/** The client certificate's identity; fixed for the connection's life, so read once per socket. */
+function certIdentity(socket: TLSSocket, cache: WeakMap<TLSSocket, CertResult>): CertResult {
+  if (cache.has(socket)) return cache.get(socket);
+  let result: CertResult;
+  const peer = socket.getPeerCertificate();
+  if (peer && Object.keys(peer).length > 0) {
+    const cn = peer.subject?.CN;
+    const name = Array.isArray(cn) ? cn[0] : cn;
+    if (socket.authorized && name) {
+      const org = peer.subject.O;
+      const groups = org === undefined ? [] : Array.isArray(org) ? org : [org];
+      result = { user: withAuthenticated({ name, groups }) };
+    } else {
+      result = { failed: `x509: ${socket.authorizationError ? String(socket.authorizationError) : 'certificate has no CN'}` };
+    }
+  }
+  cache.set(socket, result);
+  return result;
+}
+
 export function requestAuthenticator(o: AuthenticatorOptions): RequestAuthenticator {
+  const certs = new WeakMap<TLSSocket, CertResult>();
   return {
     async authenticate(req) {
       let failed = '';
       const socket = req.socket as TLSSocket;
       if (o.clientCerts && typeof socket.getPeerCertificate === 'function') {
-        const peer = socket.getPeerCertificate();
-        if (peer && Object.keys(peer).length > 0) {
-          const cn = peer.subject?.CN;
-          const name = Array.isArray(cn) ? cn[0] : cn;
-          if (socket.authorized && name) {
-            const org = peer.subject.O;
-            const groups = org === undefined ? [] : Array.isArray(org) ? org : [org];
-            return { user: withAuthenticated({ name, groups }) };
-          }
-          failed = `x509: ${socket.authorizationError ? String(socket.authorizationError) : 'certificate has no CN'}`;
-        }
+        const c = certIdentity(socket, certs);
+        if (c && 'user' in c) return c;
+        if (c) failed = c.failed;
       }
       const header = req.headers.authorization;
       if (header !== undefined && o.tokens) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import test from 'ava';
 import { Agent, request } from 'undici';
-import { createCA, ensureClusterCredentials, issueClientCert, KNET_USERS, podIdentity, componentIdentities } from '@knet/pki';
+import { createCA, ensureIdentities, issueClientCert, KNET_USERS, podIdentity } from '@knet/pki';
 import { APISERVER_MAIN, kubeconfig, startControlPlane, type ControlPlane } from './testing.js';
 
 let cp: ControlPlane;
@@ -140,8 +140,7 @@ for (const [who, method, path, body, want] of abacTable) {
 
 test('a pod identity writes only its own Pod', async (t) => {
   // knet run adds the identity to tokens.csv; the apiserver picks it up without a restart
-  const creds = await ensureClusterCredentials(cp.dir, { apiserverIPs: [], apiserverDNSNames: [], identities: [...componentIdentities(), podIdentity('default', 'web-1')] });
-  const me = creds.tokens['pod:default/web-1']!;
+  const me = (await ensureIdentities(cp.dir, [podIdentity('default', 'web-1')]))['pod:default/web-1']!;
   const P = '/api/v1/namespaces/default/pods';
   t.is((await call('POST', P, { token: token('admin'), body: pod('web-2') })).status, 201);
   const created = await call('POST', P, { token: me, body: pod('web-1') });
@@ -163,6 +162,8 @@ test('a pod identity writes only its own Pod', async (t) => {
   t.is((await call('GET', `${S}/kubernetes`, { token: me })).status, 200);
   t.is((await call('GET', '/api/v1/namespaces/kube-system/services', { token: me })).status, 403);
   t.is((await call('POST', S, { token: me, body: svc('from-pod') })).status, 403);
+  t.is((await call('GET', '/api/v1/nodes', { token: me })).status, 200, 'knet run picks its node');
+  t.is((await call('POST', '/api/v1/nodes', { token: me, body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'evil' } } })).status, 403);
   t.is((await call('DELETE', `${P}/web-1?gracePeriodSeconds=0`, { token: me })).status, 200);
 });
 
@@ -177,7 +178,7 @@ test('kubectl auth can-i and kubectl get with a kubeconfig per identity', async 
   const no = await can('proxy', 'auth', 'can-i', 'create', 'services');
   t.is(no.stdout.trim(), 'no', no.stderr);
   t.is(no.code, 1);
-  t.is((await can('controller', 'auth', 'can-i', 'update', 'services/status')).stdout.trim(), 'yes');
+  t.is((await can('controller', 'auth', 'can-i', 'update', 'services', '--subresource', 'status')).stdout.trim(), 'yes');
   t.is((await can('controller', 'auth', 'can-i', 'update', 'services')).stdout.trim(), 'no');
   t.is((await can('controller', 'auth', 'can-i', 'create', 'endpointslices.discovery.k8s.io', '-n', 'kube-system')).stdout.trim(), 'yes');
   t.is((await can('admin', 'auth', 'can-i', '*', '*')).stdout.trim(), 'yes');

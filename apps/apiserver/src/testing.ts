@@ -157,7 +157,7 @@ async function startIpam(dir: string, cidr: string, nodePortRange: string, timeo
     : undefined;
   const server = createIpamServer({
     dbPath: join(dir, 'ipam'), serviceCIDRs: cidr.split(','), nodePortRange, loadBalancerCIDRs: ['127.200.0.0/16'],
-    ...(credentials ? { credentials } : {}),
+    ...(credentials ? { credentials, allowedClientNames: ['kube-apiserver'] } : {}),
   });
   const port = await server.listen('127.0.0.1:0');
   let closed = false;

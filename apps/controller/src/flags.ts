@@ -6,6 +6,8 @@ export interface ControllerFlags {
   server?: string;
   token?: string;
   ipam?: string;
+  /** mTLS towards ipam: CA, client certificate and key files, given together. */
+  ipamTls?: { caFile: string; certFile: string; keyFile: string };
   concurrentSyncs: number;
   maxEndpointsPerSlice: number;
   batchPeriodMs: number;
@@ -36,6 +38,9 @@ export function parseFlags(argv: string[]): ControllerFlags {
     .option('--server <url>', 'API server URL, e.g. http://127.0.0.1:6443 (instead of a kubeconfig)')
     .option('--token <token>', 'bearer token, with --server')
     .option('--ipam <host:port>', 'ipam gRPC address for LoadBalancer IPs (without it LoadBalancers get none)')
+    .option('--ipam-ca-file <file>', 'CA that signed the ipam server certificate (mTLS towards ipam)')
+    .option('--ipam-client-cert-file <file>', 'client certificate presented to ipam')
+    .option('--ipam-client-key-file <file>', 'its private key')
     .addOption(new Option('--concurrent-syncs <n>', 'Services synced in parallel').argParser(intIn(1, 1000, '--concurrent-syncs')).default(5))
     .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints per EndpointSlice').argParser(intIn(1, 1000, '--max-endpoints-per-slice')).default(100))
     .addOption(new Option('--endpoint-updates-batch-period <duration>', 'delay Pod-triggered syncs to batch bursts').argParser(parseDuration).default(0, '0'))
@@ -50,6 +55,9 @@ export function parseFlags(argv: string[]): ControllerFlags {
     server?: string;
     token?: string;
     ipam?: string;
+    ipamCaFile?: string;
+    ipamClientCertFile?: string;
+    ipamClientKeyFile?: string;
     concurrentSyncs: number;
     maxEndpointsPerSlice: number;
     endpointUpdatesBatchPeriod: number;
@@ -58,11 +66,14 @@ export function parseFlags(argv: string[]): ControllerFlags {
     logLevel: string;
   }>();
   if (o.kubeconfig && o.server) program.error('error: give --kubeconfig or --server, not both');
+  const tls = [o.ipamCaFile, o.ipamClientCertFile, o.ipamClientKeyFile];
+  if (tls.some(Boolean) && !tls.every(Boolean)) program.error('error: --ipam-ca-file, --ipam-client-cert-file and --ipam-client-key-file go together');
   return {
     kubeconfig: o.kubeconfig,
     server: o.server,
     token: o.token,
     ipam: o.ipam,
+    ...(o.ipamCaFile ? { ipamTls: { caFile: o.ipamCaFile, certFile: o.ipamClientCertFile!, keyFile: o.ipamClientKeyFile! } } : {}),
     concurrentSyncs: o.concurrentSyncs,
     maxEndpointsPerSlice: o.maxEndpointsPerSlice,
     batchPeriodMs: o.endpointUpdatesBatchPeriod,

@@ -3,7 +3,8 @@
 import { CommanderError } from 'commander';
 import { pino } from 'pino';
 import { KubeClient, loadKubeconfig, type ClusterConfig } from '@knet/client';
-import { IpamClient } from '@knet/ipam';
+import { readFileSync } from 'node:fs';
+import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam';
 import { EndpointsController } from './controller.js';
 import { parseFlags, type ControllerFlags } from './flags.js';
 import { startHealthServer, type HealthServer } from './health.js';
@@ -34,7 +35,19 @@ async function main(): Promise<void> {
     return;
   }
   const client = new KubeClient(cfg, { userAgent: 'knet-controller' });
-  const ipam = flags.ipam ? new IpamClient(flags.ipam) : undefined;
+  let ipam: IpamClient | undefined;
+  try {
+    const tls = flags.ipamTls;
+    const credentials = tls
+      ? ipamClientTlsCredentials({ ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) })
+      : undefined;
+    ipam = flags.ipam ? new IpamClient(flags.ipam, credentials ? { credentials } : {}) : undefined;
+  } catch (err) {
+    log.error({ err: String(err instanceof Error ? err.message : err) }, 'cannot read the ipam TLS files');
+    process.exitCode = 1;
+    await client.close();
+    return;
+  }
   const metrics = createMetrics();
   const controller = new EndpointsController({
     client,

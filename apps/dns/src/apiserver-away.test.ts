@@ -43,4 +43,6 @@ test('apiserver killed: answers continue from the last state; after its restart,
   await client.delete(resources.services, 'default', 'before');
   t.is((await until(() => dig(dns.port, fqdn('before')), (x) => x.status === 'NXDOMAIN', 60_000)).status, 'NXDOMAIN');
   t.is(dns.process.exitCode, null, 'the dns process is still running');
+  t.deepEqual(await dns.stop(), { code: 0, signal: null }, 'SIGTERM: a clean exit');
+  t.regex(dns.output(), /"msg":"stopped"/);
 });

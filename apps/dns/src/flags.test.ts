@@ -52,8 +52,9 @@ test('bad flags are refused with a message naming the problem', (t) => {
     [['--bogus'], /unknown option/],
   ];
   for (const [args, message] of cases) {
-    const err = t.throws(() => parseFlags(argv(...args)), undefined, args.join(' '));
-    t.regex(err?.message ?? '', message, args.join(' '));
+    let printed = '';
+    const err = t.throws(() => parseFlags(argv(...args), (s) => (printed += s)), undefined, args.join(' '));
+    t.regex(`${err?.message ?? ''} ${printed}`, message, args.join(' '));
   }
 });
 

@@ -90,7 +90,8 @@ function ips(s: string): string[] {
   return out;
 }
 
-export function parseFlags(argv: string[]): DnsFlags {
+/** writeErr receives commander's messages and help (stderr by default). */
+export function parseFlags(argv: string[], writeErr: (s: string) => void = (s) => process.stderr.write(s)): DnsFlags {
   const program = new Command('dns')
     .description('knet dns: the cluster DNS server (the cluster.local zone from Services, EndpointSlices and Pods; CoreDNS-compatible)')
     .option('--kubeconfig <path>', 'kubeconfig of the API server (default $KUBECONFIG or ~/.kube/config)')
@@ -108,6 +109,7 @@ export function parseFlags(argv: string[]): DnsFlags {
     .addOption(new Option('--nameserver-ip <ips>', 'the kube-dns ClusterIP(s): ns.dns.<zone> and the NS glue').argParser(ips).default(['127.96.0.10'], '127.96.0.10'))
     .option('--log-level <level>', 'pino log level', 'info')
     .showHelpAfterError()
+    .configureOutput({ writeErr })
     .exitOverride();
   program.parse(argv, { from: 'node' });
   const o = program.opts<{

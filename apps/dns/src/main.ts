@@ -33,13 +33,19 @@ async function main(): Promise<void> {
   const log = root.child({ component: 'dns' });
 
   let upstreams: string[] = [];
-  if (flags.forward) {
+  let forward = flags.forward;
+  if (forward) {
     try {
       upstreams = resolveUpstreams(flags);
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'no upstream resolver to forward to');
-      process.exitCode = 2;
-      return;
+      if (flags.upstreams) {
+        log.error({ err: (err as Error).message }, 'no upstream resolver to forward to');
+        process.exitCode = 2;
+        return;
+      }
+      // A machine without a resolver (resolv.conf lists none) still gets a working cluster zone.
+      log.warn({ err: (err as Error).message }, 'forwarding is off: names outside the zone get REFUSED');
+      forward = false;
     }
   }
   let cfg: ClusterConfig;
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
     zone,
     udp: flags.listen,
     tcp: flags.listen,
-    forward: flags.forward ? { upstreams, allowFrom: flags.forwardAllow } : false,
+    forward: forward ? { upstreams, allowFrom: flags.forwardAllow } : false,
     onQuery: (info) => metrics.record(info),
     log,
   });
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
       tcpPort: ports.tcpPort,
       ...(status ? { metrics: formatHostPort({ host: flags.metricsListen!.host, port: status.port }) } : {}),
       zone: zone.zone,
-      forward: flags.forward ? upstreams : false,
+      forward: forward ? upstreams : false,
       objects: zone.stats(),
       server: cfg.server,
     },

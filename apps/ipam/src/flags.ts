@@ -16,6 +16,8 @@ export interface IpamFlags {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
+  /** Client certificate CNs allowed to call (empty: any the client CA signed). */
+  allowedClientNames: string[];
   /** 0 disables the repair loop. */
   repairIntervalMs: number;
   /** host:port for GET /metrics; '' for none. */
@@ -54,6 +56,7 @@ export function parseFlags(argv: string[]): IpamFlags {
     .option('--tls-cert-file <file>', 'serve gRPC over TLS with this certificate (PEM); needs --tls-private-key-file and --client-ca-file')
     .option('--tls-private-key-file <file>', 'the private key of --tls-cert-file (PEM)')
     .option('--client-ca-file <file>', 'accept only clients presenting a certificate this CA signed (the apiserver\'s)')
+    .option('--allowed-client-names <cns>', 'comma-separated client certificate CNs allowed to call, e.g. kube-apiserver (default: any the CA signed)', '')
     .addOption(
       new Option('--repair-interval <duration>', 'how often allocations are reconciled with Services (0: never)')
         .argParser(parseDuration)
@@ -76,6 +79,7 @@ export function parseFlags(argv: string[]): IpamFlags {
     tlsCertFile?: string;
     tlsPrivateKeyFile?: string;
     clientCaFile?: string;
+    allowedClientNames: string;
     repairInterval: number;
     metricsListen: string;
   }>();
@@ -83,6 +87,7 @@ export function parseFlags(argv: string[]): IpamFlags {
   if (tlsGiven !== 0 && tlsGiven !== 3) {
     program.error('error: --tls-cert-file, --tls-private-key-file and --client-ca-file go together (ipam accepts only clients with a certificate from the cluster CA)', { exitCode: 2 });
   }
+  if (o.allowedClientNames !== '' && tlsGiven === 0) program.error('error: --allowed-client-names needs the TLS flags (--tls-cert-file, --tls-private-key-file, --client-ca-file)', { exitCode: 2 });
   if (o.token && o.tokenFile) program.error('error: pass --token or --token-file, not both', { exitCode: 2 });
   return {
     listen: o.listen,
@@ -97,6 +102,7 @@ export function parseFlags(argv: string[]): IpamFlags {
     ...(o.tlsCertFile ? { tlsCertFile: o.tlsCertFile } : {}),
     ...(o.tlsPrivateKeyFile ? { tlsPrivateKeyFile: o.tlsPrivateKeyFile } : {}),
     ...(o.clientCaFile ? { clientCaFile: o.clientCaFile } : {}),
+    allowedClientNames: list(o.allowedClientNames),
     repairIntervalMs: o.repairInterval,
     metricsListen: o.metricsListen,
   };

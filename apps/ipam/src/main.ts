@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     return;
   }
   const server = createIpamServer({
-    ...(credentials ? { credentials } : {}),
+    ...(credentials ? { credentials, allowedClientNames: flags.allowedClientNames } : {}),
     dbPath: join(flags.dataDir, 'allocations'),
     serviceCIDRs: flags.serviceClusterIPRange,
     nodePortRange: flags.nodePortRange,

@@ -17,7 +17,7 @@ test('ipam over mTLS: the apiserver certificate is accepted; no certificate, a f
   const dir = tempDir(t);
   const c = await ensureClusterCredentials(dir, { apiserverIPs: [], apiserverDNSNames: [], identities: componentIdentities() });
   const p = await startIpam(t, [...common, '--data-dir', `${dir}/ipam`, '--tls-cert-file', c.ipamServerCertFile,
-    '--tls-private-key-file', c.ipamServerKeyFile, '--client-ca-file', c.caFile]);
+    '--tls-private-key-file', c.ipamServerKeyFile, '--client-ca-file', c.caFile, '--allowed-client-names', 'kube-apiserver']);
   const [ca, cert, key] = await Promise.all([c.caFile, c.ipamClientCertFile, c.ipamClientKeyFile].map((f) => readFile(f)));
 
   const good = new IpamClient(p.address, { deadlineMs: 10_000, credentials: ipamClientTlsCredentials({ ca: ca!, cert: cert!, key: key! }) });
@@ -33,6 +33,11 @@ test('ipam over mTLS: the apiserver certificate is accepted; no certificate, a f
   await rejected(t, new IpamClient(p.address, { deadlineMs: 3000, credentials: ipamClientTlsCredentials({ ca: ca!, cert: foreign.cert, key: foreign.key }) }));
   // plaintext
   await rejected(t, new IpamClient(p.address, { deadlineMs: 3000 }));
+  // the cluster CA signed it, but it is not the apiserver's
+  const proxy = await issueClientCert({ cert: ca!.toString(), key: await readFile(c.caKeyFile, 'utf8') }, { cn: 'system:knet:proxy' });
+  const asProxy = new IpamClient(p.address, { deadlineMs: 3000, credentials: ipamClientTlsCredentials({ ca: ca!, cert: proxy.cert, key: proxy.key }) });
+  t.teardown(() => asProxy.close());
+  await t.throwsAsync(() => asProxy.ranges(), { instanceOf: IpamError, message: /client certificate CN="system:knet:proxy" is not allowed to call ipam/ });
 
   // and the good client still works: nothing above disturbed the server
   t.is((await good.list('ClusterIP')).length, 1);

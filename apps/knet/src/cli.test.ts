@@ -46,7 +46,7 @@ test('knet up --detach, status, a second up, kubectl, down, and a restart that k
   const st = await knet('status', '--data-dir', dir);
   t.is(st.code, 0, st.stderr);
   t.regex(st.stdout, /ipam\s+\d+\s+127\.0\.0\.1:\d+\s+true\s+0/);
-  t.regex(st.stdout, /apiserver\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+true\s+0/);
+  t.regex(st.stdout, /apiserver\s+\d+\s+https:\/\/127\.0\.0\.1:\d+\s+true\s+0/);
 
   const again = await knet('up', '--data-dir', dir, ...ports);
   t.is(again.code, 1);
@@ -58,6 +58,19 @@ test('knet up --detach, status, a second up, kubectl, down, and a restart that k
   const ns = await kubectl('get', 'namespaces', '-o', 'name');
   t.is(ns.code, 0, ns.stderr);
   for (const n of ['default', 'kube-system', 'kube-public']) t.true(ns.stdout.includes(`namespace/${n}`));
+
+  // TLS and authentication by default: no credentials → 401; each component has least privilege.
+  const server = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))![1]!;
+  t.regex(server, /^https:/);
+  const anonymous = await sh('curl', ['-sk', `${server}/api/v1/namespaces`]);
+  t.regex(anonymous.stdout, /"reason": ?"Unauthorized"/);
+  t.regex(anonymous.stdout, /"code": ?401/);
+  const canI = (component: string, ...args: string[]) =>
+    sh('kubectl', ['--kubeconfig', join(dir, 'kubeconfigs', `${component}.kubeconfig`), '--cache-dir', join(dir, 'kube-cache'), 'auth', 'can-i', ...args]);
+  t.is((await canI('dns', 'list', 'services', '-A')).stdout.trim(), 'yes');
+  t.is((await canI('dns', 'create', 'services', '-n', 'default')).stdout.trim(), 'no');
+  t.is((await canI('controller', 'create', 'endpointslices.discovery.k8s.io', '-n', 'default')).stdout.trim(), 'yes');
+  t.is((await canI('proxy', 'delete', 'pods', '-n', 'default')).stdout.trim(), 'no');
 
   const manifest = join(dir, 'db.yaml');
   writeFileSync(manifest, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: database\nspec:\n  selector:\n    app: db\n  ports:\n  - port: 5432\n');

@@ -2,16 +2,23 @@
 // Service in front of the DNS server (selector-less, so its Endpoints name the DNS process directly).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KubeClient, kubeconfigYaml, resources, isAlreadyExists } from '@knet/client';
+import { KubeClient, kubeconfigYaml, resources, isAlreadyExists, type ClusterConfig } from '@knet/client';
 import type { Endpoints, Service } from '@knet/api';
 import { apiserverURL, componentKubeconfig, serviceIP, type ClusterOptions } from './components.js';
 import { nodePodCIDR, registerNode } from './node-registration.js';
 
 export const clusterComponentsWithKubeconfigs = ['controller', 'dns', 'proxy'] as const;
 
-function writeKubeconfig(path: string, o: ClusterOptions, user: string): void {
+/** How `identity` reaches the apiserver: its URL, the cluster CA, its token. */
+export function identityConfig(o: ClusterOptions, identity: string): ClusterConfig {
+  const c = o.credentials;
+  return { server: apiserverURL(o), ...(c ? { caData: c.caPem, token: c.tokens[identity] } : {}) };
+}
+
+function writeKubeconfig(path: string, o: ClusterOptions, identity: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, kubeconfigYaml({ server: apiserverURL(o), cluster: 'knet', user }), { mode: 0o600 });
+  const { server, caData, token } = identityConfig(o, identity);
+  writeFileSync(path, kubeconfigYaml({ server, cluster: 'knet', user: identity, ...(caData ? { caData } : {}), ...(token ? { token } : {}) }), { mode: 0o600 });
 }
 
 export function writeKubeconfigs(o: ClusterOptions): void {
@@ -19,8 +26,17 @@ export function writeKubeconfigs(o: ClusterOptions): void {
   for (const c of clusterComponentsWithKubeconfigs) writeKubeconfig(componentKubeconfig(o, c), o, c);
 }
 
-/** kube-system/kube-dns on the range's tenth address, as kubeadm and kind set it up. */
-export function kubeDnsService(o: ClusterOptions): { service: Service; endpoints: Endpoints } {
+export interface KubeDnsTarget {
+  /** The Service's ClusterIP: the range's tenth address, as kubeadm and kind set it up. */
+  clusterIP: string;
+  /** Where the DNS server listens (UDP and TCP), and its metrics. */
+  address: string;
+  dnsPort: number;
+  metricsPort: number;
+}
+
+/** kube-system/kube-dns: selector-less, its Endpoints name the DNS server directly. */
+export function kubeDnsService(o: KubeDnsTarget): { service: Service; endpoints: Endpoints } {
   const labels = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' };
   const metadata = { name: 'kube-dns', namespace: 'kube-system', labels };
   return {
@@ -29,11 +45,11 @@ export function kubeDnsService(o: ClusterOptions): { service: Service; endpoints
       kind: 'Service',
       metadata,
       spec: {
-        clusterIP: serviceIP(o, 10),
+        clusterIP: o.clusterIP,
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP', targetPort: o.dnsPort },
           { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: o.dnsPort },
-          { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: o.dnsMetricsPort },
+          { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: o.metricsPort },
         ],
       },
     },
@@ -43,11 +59,11 @@ export function kubeDnsService(o: ClusterOptions): { service: Service; endpoints
       metadata,
       subsets: [
         {
-          addresses: [{ ip: o.host }],
+          addresses: [{ ip: o.address }],
           ports: [
             { name: 'dns', port: o.dnsPort, protocol: 'UDP' },
             { name: 'dns-tcp', port: o.dnsPort, protocol: 'TCP' },
-            { name: 'metrics', port: o.dnsMetricsPort, protocol: 'TCP' },
+            { name: 'metrics', port: o.metricsPort, protocol: 'TCP' },
           ],
         },
       ],
@@ -55,7 +71,7 @@ export function kubeDnsService(o: ClusterOptions): { service: Service; endpoints
   };
 }
 
-async function ensureKubeDns(client: KubeClient, o: ClusterOptions): Promise<void> {
+export async function ensureKubeDns(client: KubeClient, o: KubeDnsTarget): Promise<void> {
   const { service, endpoints } = kubeDnsService(o);
   try {
     await client.create(resources.services, 'kube-system', service);
@@ -70,10 +86,10 @@ async function ensureKubeDns(client: KubeClient, o: ClusterOptions): Promise<voi
 
 export async function bootstrapCluster(o: ClusterOptions): Promise<void> {
   writeKubeconfigs(o);
-  const client = new KubeClient({ server: apiserverURL(o) });
+  const client = new KubeClient(identityConfig(o, 'admin'));
   try {
     await registerNode(client, { name: o.nodeName, address: o.host, podCIDR: nodePodCIDR(o.clusterCIDR) });
-    await ensureKubeDns(client, o);
+    await ensureKubeDns(client, { clusterIP: serviceIP(o, 10), address: o.host, dnsPort: o.dnsPort, metricsPort: o.dnsMetricsPort });
   } finally {
     await client.close();
   }

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { formatIP, parseCIDR } from '@knet/ipam';
+import { apiserverTlsFlags, controllerIpamTlsFlags, ipamTlsFlags, type ClusterCredentials } from '@knet/pki';
 import type { ComponentSpec } from './supervisor.js';
 import type { DataDir } from './data-dir.js';
 import { httpReady, tcpReady } from './probe.js';
@@ -24,6 +25,8 @@ export interface ClusterOptions {
   nodeName: string;
   /** How often ipam reconciles its allocations with the Services that exist. */
   ipamRepairInterval: string;
+  /** TLS, tokens and ABAC (the default); undefined: plain HTTP, anyone may do anything (loopback only). */
+  credentials?: ClusterCredentials;
 }
 
 export const defaultClusterOptions = {
@@ -50,8 +53,8 @@ export function appMain(app: string): string {
   return join(appsDir, app, 'dist', 'main.js');
 }
 
-export function apiserverURL(o: ClusterOptions): string {
-  return `http://${o.host}:${o.apiPort}`;
+export function apiserverURL(o: Pick<ClusterOptions, 'host' | 'apiPort' | 'credentials'>): string {
+  return `${o.credentials ? 'https' : 'http'}://${o.host}:${o.apiPort}`;
 }
 
 /** The n-th address of the primary service range (1: `kubernetes`, 10: `kube-dns`), as Kubernetes numbers them. */
@@ -83,6 +86,7 @@ export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
         '--load-balancer-ip-range', o.loadBalancerIPRange,
         '--apiserver', api,
         '--repair-interval', o.ipamRepairInterval,
+        ...(o.credentials ? ipamTlsFlags(o.credentials) : []),
       ]),
       ready: () => tcpReady(o.host, o.ipamPort),
     },
@@ -95,8 +99,9 @@ export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
         '--ipam', ipam,
         '--service-cluster-ip-range', o.serviceClusterIPRange,
         '--advertise-address', o.host,
+        ...(o.credentials ? apiserverTlsFlags(o.credentials) : ['--insecure-plain-http']),
       ]),
-      ready: () => httpReady(`${api}/readyz`),
+      ready: () => httpReady(`${api}/readyz`, { ca: o.credentials?.caPem }),
     },
   ];
 }
@@ -113,6 +118,7 @@ export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
         '--ipam', `${h}:${o.ipamPort}`,
         '--healthz-bind-address', h,
         '--healthz-port', String(o.controllerHealthzPort),
+        ...(o.credentials ? controllerIpamTlsFlags(o.credentials) : []),
       ]),
       ready: () => httpReady(`http://${h}:${o.controllerHealthzPort}/healthz`),
     },

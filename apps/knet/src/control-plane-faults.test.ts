@@ -1,6 +1,8 @@
 import test from 'ava';
 import { Pool } from 'undici';
-import { IpamClient } from '@knet/ipam';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam';
 import { startCluster } from './testing.js';
 
 interface Svc {
@@ -20,7 +22,7 @@ test('kill -9 of the apiserver and of ipam during a write storm: no acknowledged
   t.timeout(120_000);
   const cluster = await startCluster({ args: ['--ipam-repair-interval', '1s'] });
   t.teardown(() => cluster.stop());
-  const pool = new Pool(cluster.apiserver, { connections: 16 });
+  const pool = new Pool(cluster.apiserver, { connections: 16, connect: cluster.connect });
   t.teardown(() => pool.destroy());
 
   const acked = new Map<string, string>();
@@ -33,7 +35,7 @@ test('kill -9 of the apiserver and of ipam during a write storm: no acknowledged
         const res = await pool.request({
           path: '/api/v1/namespaces/default/services',
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...cluster.authHeaders },
           body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } }),
         });
         const body = (await res.body.json()) as Svc;
@@ -56,7 +58,7 @@ test('kill -9 of the apiserver and of ipam during a write storm: no acknowledged
   storming = false;
   await Promise.all(writers);
 
-  const res = await pool.request({ path: '/api/v1/services', method: 'GET' });
+  const res = await pool.request({ path: '/api/v1/services', method: 'GET', headers: cluster.authHeaders });
   const items = ((await res.body.json()) as { items: Svc[] }).items.filter((s) => s.spec.clusterIP && s.spec.clusterIP !== 'None');
   const stored = new Map(items.filter((s) => s.metadata.namespace === 'default').map((s) => [s.metadata.name, s.spec.clusterIP!]));
   for (const [name, ip] of acked) t.is(stored.get(name), ip, `acknowledged ${name} lost or changed`);
@@ -65,7 +67,9 @@ test('kill -9 of the apiserver and of ipam during a write storm: no acknowledged
 
   // Repair frees what crashed writes allocated but never stored.
   const ipamPort = cluster.state().components.find((c) => c.name === 'ipam')!.address;
-  const ipam = new IpamClient(ipamPort);
+  // ipam answers only mTLS clients the cluster CA signed: use the apiserver's certificate.
+  const pki = (f: string) => readFileSync(join(cluster.dataDir, 'pki', f));
+  const ipam = new IpamClient(ipamPort, { credentials: ipamClientTlsCredentials({ ca: pki('ca.crt'), cert: pki('ipam-client.crt'), key: pki('ipam-client.key') }) });
   t.teardown(() => ipam.close());
   const inUse = new Set(ips);
   await until(

@@ -5,7 +5,8 @@ import { startCluster } from './testing.js';
 test('knet up --demo: production/database gets a ClusterIP and both demo pods answer through it', async (t) => {
   const cluster = await startCluster({ args: ['--demo'] });
   t.teardown(() => cluster.stop());
-  const api = (path: string) => request(`${cluster.apiserver}${path}`).then((r) => r.body.json() as Promise<any>);
+  const api = (path: string) =>
+    request(`${cluster.apiserver}${path}`, { dispatcher: cluster.dispatcher, headers: cluster.authHeaders }).then((r) => r.body.json() as Promise<any>);
 
   const deadline = Date.now() + 30_000;
   // The demo starts once the cluster is ready.

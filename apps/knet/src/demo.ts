@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KubeClient, resources, isAlreadyExists } from '@knet/client';
 import type { Namespace, Service } from '@knet/api';
-import { apiserverURL, serviceIP, type ClusterOptions } from './components.js';
+import { serviceIP, type ClusterOptions } from './components.js';
+import { identityConfig } from './cluster-bootstrap.js';
 
 const knetBin = fileURLToPath(new URL('../bin/knet.js', import.meta.url));
 const echoServer = fileURLToPath(new URL('./demo/echo-server.js', import.meta.url));
@@ -21,7 +22,7 @@ export interface Demo {
 }
 
 export async function startDemo(o: ClusterOptions, log: (fields: Record<string, unknown>) => void): Promise<Demo> {
-  const client = new KubeClient({ server: apiserverURL(o) });
+  const client = new KubeClient(identityConfig(o, 'admin'));
   let clusterIP: string;
   try {
     const ns: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'production' } };

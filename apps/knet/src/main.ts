@@ -8,8 +8,9 @@ import { status } from './status.js';
 import { CliError } from './cli-error.js';
 import { run, serviceEnvironment } from './run.js';
 import { parseLabel, parsePort, parseReadiness } from './pod-spec.js';
-import { clusterConfig } from './cluster-config.js';
+import { clusterConfig, podClusterConfig } from './cluster-config.js';
 import { localNodeName, registerNode } from './node-registration.js';
+import { ensureKubeDns } from './cluster-bootstrap.js';
 import { KubeClient } from '@knet/client';
 
 function port(value: string): number {
@@ -44,6 +45,7 @@ program
   .option('--node-name <name>', 'name of this machine as a Node', localNodeName())
   .option('--demo', 'also run the demo: a Service with two pods behind it (npm start does)')
   .option('--no-demo', 'no demo')
+  .option('--insecure-plain-http', 'no TLS and no authentication (loopback only): for debugging and benchmarks')
   .option('-d, --detach', 'return once the cluster is ready and leave it running')
   .action(async (opts) => {
     await up(
@@ -67,6 +69,7 @@ program
       },
       Boolean(opts.detach),
       Boolean(opts.demo),
+      !opts.insecurePlainHttp,
       process.argv.slice(1),
     );
   });
@@ -123,7 +126,7 @@ program
     }
     const dir = dataDir(opts.dataDir);
     process.exitCode = await run({
-      cluster: await clusterConfig(dir, opts.kubeconfig),
+      cluster: await podClusterConfig(dir, await clusterConfig(dir, opts.kubeconfig), opts.namespace, name),
       stateDir: dir.root,
       node: opts.node,
       spec: {
@@ -152,6 +155,25 @@ program
     try {
       await registerNode(client, { name: opts.nodeName, address: opts.address, podCIDR: opts.podCidr });
       process.stdout.write(`node/${opts.nodeName} registered (${opts.address}, pods ${opts.podCidr})\n`);
+    } finally {
+      await client.close();
+    }
+  });
+
+program
+  .command('dns-service')
+  .description('create or update kube-system/kube-dns in front of a DNS server (what `knet up` does for its own)')
+  .requiredOption('--cluster-ip <ip>', "the Service's ClusterIP (the range's tenth address)")
+  .requiredOption('--address <ip>', 'where the DNS server listens')
+  .option('--port <port>', 'its DNS port (UDP and TCP)', port, 53)
+  .option('--metrics-port <port>', 'its metrics port', port, 9153)
+  .option(...dataDirOption)
+  .option(...kubeconfigOption)
+  .action(async (opts) => {
+    const client = new KubeClient(await clusterConfig(dataDir(opts.dataDir), opts.kubeconfig));
+    try {
+      await ensureKubeDns(client, { clusterIP: opts.clusterIp, address: opts.address, dnsPort: opts.port, metricsPort: opts.metricsPort });
+      process.stdout.write(`service/kube-dns (${opts.clusterIp}) → ${opts.address}:${opts.port}\n`);
     } finally {
       await client.close();
     }

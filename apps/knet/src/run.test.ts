@@ -18,7 +18,7 @@ interface Pod {
 }
 
 async function getPod(name: string): Promise<{ code: number; pod?: Pod }> {
-  const res = await request(`${cluster.apiserver}/api/v1/namespaces/default/pods/${name}`);
+  const res = await request(`${cluster.apiserver}/api/v1/namespaces/default/pods/${name}`, { dispatcher: cluster.dispatcher, headers: cluster.authHeaders });
   const body = (await res.body.json()) as Pod;
   return { code: res.statusCode, pod: res.statusCode === 200 ? body : undefined };
 }
@@ -56,7 +56,8 @@ const ready = (p?: Pod) => p?.status?.conditions?.find((c) => c.type === 'Ready'
 test('knet run creates a ready Pod with its own IP and the service environment, and removes it on Ctrl-C', async (t) => {
   const svc = await request(`${cluster.apiserver}/api/v1/namespaces/default/services`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    dispatcher: cluster.dispatcher,
+    headers: { 'content-type': 'application/json', ...cluster.authHeaders },
     body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-primary' }, spec: { selector: { app: 'redis' }, ports: [{ name: 'redis', port: 6379 }] } }),
   });
   const redisIP = ((await svc.body.json()) as { spec: { clusterIP: string } }).spec.clusterIP;
@@ -107,7 +108,7 @@ test('knet run names a missing namespace and how to create it', async (t) => {
 test('knet join registers another Node; knet run --host-network uses its address as the pod IP', async (t) => {
   const joined = await exec(process.execPath, [knetBin, 'join', '--data-dir', cluster.dataDir, '--node-name', 'node-b', '--address', '127.0.0.1', '--pod-cidr', '127.244.250.0/24']);
   t.regex(joined.stdout, /node\/node-b registered/);
-  const node = (await (await request(`${cluster.apiserver}/api/v1/nodes/node-b`)).body.json()) as { spec: { podCIDR: string }; status: { addresses: { type: string; address: string }[] } };
+  const node = (await (await request(`${cluster.apiserver}/api/v1/nodes/node-b`, { dispatcher: cluster.dispatcher, headers: cluster.authHeaders })).body.json()) as { spec: { podCIDR: string }; status: { addresses: { type: string; address: string }[] } };
   t.is(node.spec.podCIDR, '127.244.250.0/24');
   t.deepEqual(node.status.addresses[0], { type: 'InternalIP', address: '127.0.0.1' });
 

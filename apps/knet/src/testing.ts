@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent } from 'undici';
+import { loadKubeconfig, type ClusterConfig } from '@knet/client';
 import { dataDir as layout, readState, type ClusterState } from './data-dir.js';
 
 export const knetBin = fileURLToPath(new URL('../bin/knet.js', import.meta.url));
@@ -51,6 +53,13 @@ export interface TestCluster {
   args: string[];
   apiserver: string;
   kubeconfig: string;
+  /** The admin's connection: server, CA, token (from the kubeconfig knet up wrote). */
+  config: ClusterConfig;
+  /** undici options that reach the apiserver as admin: `connect` trusts the cluster CA. */
+  connect: { ca?: string };
+  authHeaders: Record<string, string>;
+  /** An undici dispatcher that trusts the cluster CA. */
+  dispatcher: Agent;
   process: ChildProcess;
   state(): ClusterState;
   /** The pid of one component, as the supervisor reports it now. */
@@ -85,7 +94,14 @@ export async function startCluster(opts: { dataDir?: string; args?: string[]; re
   for (;;) {
     const s = readState(paths);
     if (s && s.pid === child.pid && s.ready) {
+      const config = await loadKubeconfig(s.kubeconfig);
+      const connect = config.caData ? { ca: config.caData } : {};
+      const dispatcher = new Agent({ connect });
       return {
+        config,
+        connect,
+        authHeaders: config.token ? { authorization: `Bearer ${config.token}` } : {},
+        dispatcher,
         dataDir: dir,
         args: flags,
         apiserver: s.apiserver,
@@ -93,7 +109,10 @@ export async function startCluster(opts: { dataDir?: string; args?: string[]; re
         process: child,
         state: () => readState(paths)!,
         pid: (name) => readState(paths)?.components.find((c) => c.name === name)?.pid,
-        stop,
+        stop: async () => {
+          await dispatcher.close();
+          await stop();
+        },
       };
     }
     if (child.exitCode !== null || Date.now() > deadline) {

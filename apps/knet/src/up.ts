@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { nodePodCIDR } from './node-registration.js';
 import { bootstrapCluster } from './cluster-bootstrap.js';
 import { startDemo, type Demo } from './demo.js';
+import { componentIdentities, ensureClusterCredentials } from '@knet/pki';
 import { Supervisor } from './supervisor.js';
 import { controlPlaneComponents, nodeComponents, apiserverURL, serviceIP, type ClusterOptions } from './components.js';
 import {
@@ -19,7 +20,7 @@ import {
 import { tcpReady } from './probe.js';
 import { CliError } from './cli-error.js';
 
-export async function up(o: ClusterOptions, detach: boolean, demo: boolean, argv: string[]): Promise<void> {
+export async function up(o: ClusterOptions, detach: boolean, demo: boolean, secure: boolean, argv: string[]): Promise<void> {
   ensureDataDir(o.dataDir);
   const pid = runningPid(o.dataDir);
   if (pid) {
@@ -49,6 +50,14 @@ export async function up(o: ClusterOptions, detach: boolean, demo: boolean, argv
     nodePodCIDR(o.clusterCIDR);
   } catch (err) {
     throw new CliError((err as Error).message, 'for example --cluster-cidr 127.244.0.0/16');
+  }
+  if (secure) {
+    // TLS, a token per component, least-privilege ABAC: created at first start, reused after.
+    o.credentials = await ensureClusterCredentials(o.dataDir.root, {
+      apiserverIPs: [serviceIP(o, 1), o.host],
+      apiserverDNSNames: [],
+      identities: componentIdentities(),
+    });
   }
   if (detach) return upDetached(o, argv);
   await upForeground(o, demo);

@@ -63,7 +63,7 @@ export function defaultNodeName(): string {
   return hostname().toLowerCase();
 }
 
-export function parseFlags(argv: string[]): ProxyFlags {
+export function parseFlags(argv: string[], writeErr: (s: string) => void = (s) => process.stderr.write(s)): ProxyFlags {
   const program = new Command('proxy')
     .description('knet proxy: the node proxy (kube-proxy equivalent) on a userspace data plane')
     .option('--kubeconfig <path>', 'kubeconfig of the API server (default: $KUBECONFIG or ~/.kube/config, unless --master is given)')
@@ -83,6 +83,7 @@ export function parseFlags(argv: string[]): ProxyFlags {
     .addOption(new Option('--udp-idle-timeout <duration>', 'a UDP flow with no traffic for this long is forgotten').argParser(parseDuration).default(30_000, '30s'))
     .addOption(new Option('--drain-period <duration>', 'connections to a removed endpoint are closed after this').argParser(parseDuration).default(30_000, '30s'))
     .showHelpAfterError()
+    .configureOutput({ writeErr })
     .exitOverride();
   program.parse(argv, { from: 'node' });
   const o = program.opts<{

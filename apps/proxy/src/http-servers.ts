@@ -5,11 +5,19 @@ import type { SyncHealth } from './sync-health.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * /healthz and /livez as kube-proxy: 200 while syncs keep up, 503 with the reason when they stall. /readyz (ours):
+ * 200 once the first full sync is done, for supervisors that must not call the proxy ready before it serves.
+ */
 export function healthzHandler(health: SyncHealth): Handler {
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'GET' || (path !== '/healthz' && path !== '/livez')) {
+    if (req.method !== 'GET' || (path !== '/healthz' && path !== '/livez' && path !== '/readyz')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+      return;
+    }
+    if (path === '/readyz') {
+      res.writeHead(health.synced ? 200 : 503, { 'content-type': 'text/plain' }).end(health.synced ? 'ok\n' : 'waiting for the first sync\n');
       return;
     }
     const r = health.report();

@@ -5,6 +5,7 @@ import { KubeClient, loadKubeconfig, type ClusterConfig } from '@knet/client';
 import { pino } from 'pino';
 import { parseFlags, type ProxyFlags } from './flags.js';
 import { closeServer, healthzHandler, metricsHandler, serve } from './http-servers.js';
+import { startCpuProfile } from './cpu-profile.js';
 import { proxyMetrics } from './metrics.js';
 import { Proxier } from './proxier.js';
 import { SyncHealth } from './sync-health.js';
@@ -13,6 +14,7 @@ import { SyncHealth } from './sync-health.js';
 const log = pino({ base: { component: 'proxy' }, level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
+  const stopProfile = startCpuProfile(process.env.KNET_CPU_PROFILE);
   let flags: ProxyFlags;
   try {
     flags = parseFlags(process.argv);
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     await proxier?.close();
     await Promise.all(servers.map(closeServer));
     await client.close();
+    stopProfile();
     log.info({}, 'stopped');
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -82,14 +85,15 @@ async function main(): Promise<void> {
     }
   }
   log.info({ node: flags.hostnameOverride, apiserver: cluster.server, ...bound }, 'starting; waiting for the first sync');
+  let timing: { listMs: number; firstSyncMs: number };
   try {
-    await proxier.start();
+    timing = await proxier.start();
   } catch (err) {
     if (stopping) return; // stopped before the informers synced
     throw err;
   }
   if (stopping) return;
-  log.info({ node: flags.hostnameOverride, ...bound, entries: proxier.dataplane.keys().length }, 'ready');
+  log.info({ node: flags.hostnameOverride, ...bound, entries: proxier.dataplane.keys().length, ...timing }, 'ready');
 }
 
 main().catch((err: unknown) => {

@@ -35,12 +35,14 @@ export class Proxier {
   private readonly services: Informer<Service>;
   private readonly slices: Informer<EndpointSlice>;
   private readonly nodes: Informer<Node>;
-  private readonly tracker = new ChangeTracker();
+  private readonly tracker: ChangeTracker;
   private readonly runner: BoundedFrequencyRunner;
   private readonly vip: VipInterface | undefined;
   private readonly log: Logger;
   /** Trigger times of slice changes not yet programmed. */
   private triggerTimes: number[] = [];
+  /** Changes from before this process started are not its programming latency (they come with the first list). */
+  private readonly startedAt = Date.now();
   private reported = { skipped: new Set<string>(), errors: new Map<string, string>(), noNode: false };
   private firstSync: { promise: Promise<void>; resolve: () => void };
   private closed = false;
@@ -51,12 +53,14 @@ export class Proxier {
   ) {
     this.log = opts.log;
     this.dataplane = new ShardedDataplane({ udpIdleMs: opts.udpIdleMs, drainMs: opts.drainMs, log: quietBindFailures(opts.log) });
+    this.tracker = new ChangeTracker(this.dataplane.shardCount);
     this.services = new Informer<Service>(client, resources.services, { log: opts.log });
     this.slices = new Informer<EndpointSlice>(client, resources.endpointslices, {
       log: opts.log,
       indexers: { service: (s) => sliceOwner(s) },
     });
-    this.nodes = new Informer<Node>(client, resources.nodes, { log: opts.log });
+    // Only this node, as kube-proxy watches it.
+    this.nodes = new Informer<Node>(client, resources.nodes, { log: opts.log, fieldSelector: `metadata.name=${opts.nodeName}` });
     this.vip = opts.vipInterface ? new VipInterface(opts.vipInterface, opts.log) : undefined;
     this.runner = new BoundedFrequencyRunner(() => this.sync(), {
       minIntervalMs: opts.minSyncPeriodMs,
@@ -81,15 +85,22 @@ export class Proxier {
     this.nodes.on('add', nodeChanged).on('update', nodeChanged).on('delete', nodeChanged);
   }
 
-  /** Starts the informers; the first sync runs once all three have listed. Resolves after that sync. */
-  async start(): Promise<void> {
+  /**
+   * Starts the informers; the first sync runs once all three have listed. Resolves after that sync, with how
+   * long the lists and the first sync took (ms).
+   */
+  async start(): Promise<{ listMs: number; firstSyncMs: number }> {
+    const t0 = performance.now();
     this.services.start();
     this.slices.start();
     this.nodes.start();
     await Promise.all([this.services.waitForSync(), this.slices.waitForSync(), this.nodes.waitForSync()]);
-    if (this.closed) return;
-    this.runner.run();
-    await this.firstSync.promise;
+    const t1 = performance.now();
+    if (!this.closed) {
+      this.runner.run();
+      await this.firstSync.promise;
+    }
+    return { listMs: Math.round(t1 - t0), firstSyncMs: Math.round(performance.now() - t1) };
   }
 
   private changed(service: string | undefined): void {
@@ -103,7 +114,7 @@ export class Proxier {
     const t = s.metadata.annotations?.[TriggerTimeAnnotation];
     if (t !== undefined && t !== old?.metadata.annotations?.[TriggerTimeAnnotation]) {
       const ms = Date.parse(t);
-      if (Number.isFinite(ms)) this.triggerTimes.push(ms);
+      if (Number.isFinite(ms) && ms >= this.startedAt) this.triggerTimes.push(ms);
     }
     // A relabelled slice changes both its old and its new Service.
     for (const key of [...sliceOwner(s), ...(old ? sliceOwner(old) : [])]) this.tracker.mark(key);
@@ -142,11 +153,10 @@ export class Proxier {
     );
     this.reportSkipped(table.skipped.map((s) => `${s.service}: ${s.reason}`));
 
-    const vips = this.vip ? new Set(table.entries.filter((e) => e.labels?.kind !== 'NodePort').map((e) => e.address)) : undefined;
-    if (this.vip && vips) await this.vip.sync(new Set([...vips, ...(await this.vipsInUse())]));
-    const result = await this.dataplane.apply(table.entries);
-    if (this.vip && vips) await this.vip.sync(vips);
-    this.reportBindErrors(result.errors, table.entries);
+    if (this.vip) await this.vip.sync(new Set([...this.vips(table.shards), ...this.vipsInUse()]));
+    const result = await this.dataplane.applyShards(table.shards);
+    if (this.vip) await this.vip.sync(this.vips(new Map()));
+    this.reportBindErrors(result.errors);
 
     const seconds = (performance.now() - t0) / 1000;
     this.opts.metrics.syncDuration.observe(seconds);
@@ -155,12 +165,21 @@ export class Proxier {
     const now = Date.now();
     for (const t of triggers) this.opts.metrics.programmingDuration.observe(Math.max(0, (now - t) / 1000));
     this.opts.health.updated(started);
-    this.log.debug({ entries: table.entries.length, shards: result.shardsApplied, opened: result.opened.length, updated: result.updated.length, closed: result.closed.length, seconds }, 'synced');
+    this.log.debug({ entries: table.size, shards: result.shardsApplied, opened: result.opened.length, updated: result.updated.length, closed: result.closed.length, seconds }, 'synced');
     this.firstSync.resolve();
   }
 
+  /** VIPs (not node addresses) of the table once `changed` shards are applied. */
+  private vips(changed: ReadonlyMap<number, readonly ServiceEntry[]>): Set<string> {
+    const out = new Set<string>();
+    for (let i = 0; i < this.dataplane.shardCount; i++) {
+      for (const e of changed.get(i) ?? this.dataplane.entries(i)) if (e.labels?.kind !== 'NodePort') out.add(e.address);
+    }
+    return out;
+  }
+
   /** VIPs of listeners still bound: kept on the interface until apply() has closed them. */
-  private async vipsInUse(): Promise<string[]> {
+  private vipsInUse(): string[] {
     return this.dataplane.keys().map((k) => this.dataplane.address(k)?.address ?? '').filter((a) => a !== '');
   }
 
@@ -174,19 +193,17 @@ export class Proxier {
    * Logs each bind failure once (the data plane retries it on every sync). Kubernetes would also record an
    * Event on the Service; knet's API has no Events yet, so the log is the only place.
    */
-  private reportBindErrors(errors: { key: string; reason: string; error: string }[], entries: ServiceEntry[]): void {
+  private reportBindErrors(errors: { key: string; reason: string; error: string }[]): void {
+    // Shards with failures are applied on every sync, so `errors` always holds every failure there is.
     if (errors.length === 0 && this.reported.errors.size === 0) return;
-    const byKey = new Map(entries.map((e) => [e.key, e]));
     const now = new Map<string, string>();
     for (const e of errors) {
       now.set(e.key, e.error);
       if (this.reported.errors.get(e.key) === e.error) continue;
-      const labels = byKey.get(e.key)?.labels;
-      this.log.error({ service: labels ? `${labels.namespace}/${labels.service}` : e.key, key: e.key, reason: e.reason }, e.error);
+      this.log.error({ service: e.key.slice(0, e.key.indexOf(':')), key: e.key, reason: e.reason }, e.error);
     }
-    for (const key of this.reported.errors.keys()) {
-      if (!now.has(key) && byKey.has(key)) this.log.info({ key }, 'bind succeeded after earlier failure');
-    }
+    const bound = new Set(this.dataplane.keys());
+    for (const key of this.reported.errors.keys()) if (!now.has(key) && bound.has(key)) this.log.info({ key }, 'bind succeeded after earlier failure');
     this.reported.errors = now;
   }
 

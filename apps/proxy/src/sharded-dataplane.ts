@@ -36,23 +36,39 @@ export class ShardedDataplane {
     this.applied = Array.from({ length: count }, () => []);
   }
 
-  async apply(table: readonly ServiceEntry[]): Promise<ShardedApplyResult> {
+  /** The whole table: split by shard, and only shards whose entries changed are applied. */
+  apply(table: readonly ServiceEntry[]): Promise<ShardedApplyResult> {
     const n = this.shards.length;
-    const split: ServiceEntry[][] = Array.from({ length: n }, () => []);
-    for (const e of table) split[shardOf(e.key, n)]!.push(e);
-    const dirty: number[] = [];
-    for (let i = 0; i < n; i++) if (this.failing.has(i) || !sameEntries(split[i]!, this.applied[i]!)) dirty.push(i);
+    const split = new Map<number, ServiceEntry[]>();
+    for (let i = 0; i < n; i++) split.set(i, []);
+    for (const e of table) split.get(shardOf(e.key, n))!.push(e);
+    return this.applyShards(split);
+  }
+
+  /**
+   * New full entry lists for some shards (the others keep what they have). Shards given the same entry objects
+   * as last time are skipped; shards whose last apply failed somewhere are applied again, to retry the binds.
+   */
+  async applyShards(changed: ReadonlyMap<number, readonly ServiceEntry[]>): Promise<ShardedApplyResult> {
+    const todo = new Map<number, readonly ServiceEntry[]>();
+    for (const [i, list] of changed) {
+      if (!Number.isInteger(i) || i < 0 || i >= this.shards.length) throw new RangeError(`no shard ${i}`);
+      if (this.failing.has(i) || !sameEntries(list, this.applied[i]!)) todo.set(i, list);
+    }
+    for (const i of this.failing) if (!todo.has(i)) todo.set(i, this.applied[i]!);
+    const dirty = [...todo.keys()];
     const result: ShardedApplyResult = { opened: [], updated: [], closed: [], errors: [], shardsApplied: dirty.length };
-    // Closes happen inside each shard's apply; a port moving between shards may find its old owner still bound,
-    // so shards that failed are tried once more after all the others have run.
     const run = async (i: number): Promise<ApplyResult> => {
-      const r = await this.shards[i]!.apply(split[i]!);
-      this.applied[i] = split[i]!;
+      const list = todo.get(i)!;
+      const r = await this.shards[i]!.apply(list);
+      this.applied[i] = list;
       if (r.errors.length > 0) this.failing.add(i);
       else this.failing.delete(i);
       return r;
     };
     const first = await Promise.all(dirty.map(run));
+    // A port moving between shards may have found its old owner still bound: once every shard has closed what
+    // it had to, the shards that failed are tried once more.
     const retried = new Map<number, ApplyResult>();
     if (first.some((r) => r.closed.length > 0)) {
       for (const [k, i] of dirty.entries()) if (first[k]!.errors.length > 0) retried.set(i, await run(i));
@@ -67,6 +83,15 @@ export class ShardedDataplane {
       result.errors.push(...(retried.get(i) ?? first[k]!).errors);
     });
     return result;
+  }
+
+  /** What shard `i` was last given. */
+  entries(i: number): readonly ServiceEntry[] {
+    return this.applied[i] ?? [];
+  }
+
+  get shardCount(): number {
+    return this.shards.length;
   }
 
   stats(): Map<string, ServiceStats> {

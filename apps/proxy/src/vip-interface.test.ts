@@ -20,25 +20,38 @@ for (const [cur, want, out] of changes) {
   test(`vipChanges ${JSON.stringify(cur)} → ${JSON.stringify(want)}`, (t) => t.deepEqual(vipChanges(new Set(cur), new Set(want)), out));
 }
 
-test('VipInterface.sync runs ip addr add/del with /32 and /128 and survives failures', async (t) => {
+test('VipInterface.sync: one ip -batch with /32 and /128 lines; what did not take is logged', async (t) => {
   const calls: string[] = [];
-  const warnings: string[] = [];
-  const exec: Exec = async (cmd, args) => {
-    calls.push([cmd, ...args].join(' '));
-    if (args.includes('show')) return show;
-    if (args[2] === '127.96.0.9/32') throw new Error('RTNETLINK answers: Operation not permitted');
-    return '';
+  const warnings: { o: object; m: string }[] = [];
+  let shows = 0;
+  const exec: Exec = async (cmd, args, input) => {
+    calls.push([cmd, ...args].join(' ') + (input ? `\n${input}` : ''));
+    if (args.includes('show')) {
+      // After the batch: 127.96.0.9 did not take (e.g. no permission), the rest did.
+      return shows++ === 0 ? show : '7: kube0    inet 127.96.0.5/32 scope global kube0\n7: kube0    inet6 fd00::6/128 scope global';
+    }
+    throw new Error('RTNETLINK answers: Operation not permitted');
   };
-  const vip = new VipInterface('kube0', { info() {}, warn: (_o, m) => warnings.push(m ?? '') }, exec);
+  const vip = new VipInterface('kube0', { info() {}, warn: (o, m) => warnings.push({ o, m: m ?? '' }) }, exec);
   await vip.sync(new Set(['127.96.0.5', '127.96.0.9', 'fd00::6']));
   t.deepEqual(calls, [
     'ip -o addr show dev kube0',
-    'ip addr add 127.96.0.9/32 dev kube0',
-    'ip addr add fd00::6/128 dev kube0',
-    'ip addr del fd00::5/128 dev kube0',
+    'ip -force -batch -\naddr add 127.96.0.9/32 dev kube0\naddr add fd00::6/128 dev kube0\naddr del fd00::5/128 dev kube0\n',
+    'ip -o addr show dev kube0',
   ]);
   t.is(warnings.length, 1);
-  t.regex(warnings[0]!, /CAP_NET_ADMIN/);
+  t.regex(warnings[0]!.m, /CAP_NET_ADMIN/);
+  t.like(warnings[0]!.o, { notAdded: ['127.96.0.9'], notRemoved: [] });
+});
+
+test('VipInterface.sync with nothing to change runs no batch', async (t) => {
+  const calls: string[] = [];
+  const vip = new VipInterface('kube0', { info() {}, warn() {} }, async (cmd, args) => {
+    calls.push([cmd, ...args].join(' '));
+    return show;
+  });
+  await vip.sync(new Set(['127.96.0.5', 'fd00::5']));
+  t.deepEqual(calls, ['ip -o addr show dev kube0']);
 });
 
 test('VipInterface.sync with a missing device logs how to create it', async (t) => {

@@ -4,11 +4,17 @@
 import { execFile } from 'node:child_process';
 import { ipFamily } from './addresses.js';
 
-export type Exec = (cmd: string, args: string[]) => Promise<string>;
+/** Runs a command with optional stdin; resolves to stdout, rejects with stderr. */
+export type Exec = (cmd: string, args: string[], input?: string) => Promise<string>;
 
-const execIp: Exec = (cmd, args) =>
+const execIp: Exec = (cmd, args, input) =>
   new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout)));
+    const child = execFile(cmd, args, { timeout: 60_000, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    );
+    // `ip` may exit before reading stdin (always, for `show`): a broken pipe there is not our error.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input ?? '');
   });
 
 /** What to run to go from `current` to `want` addresses on `dev` (pure). */
@@ -38,27 +44,42 @@ export class VipInterface {
     private readonly exec: Exec = execIp,
   ) {}
 
-  /** Makes the device hold exactly `want`; failures are logged per address and never thrown. */
+  /**
+   * Makes the device hold exactly `want`, in one `ip -batch` whatever the number of VIPs; what still differs
+   * afterwards is logged per address. Never throws.
+   */
   async sync(want: ReadonlySet<string>): Promise<void> {
-    let current: Set<string>;
-    try {
-      current = parseIpAddrShow(await this.exec('ip', ['-o', 'addr', 'show', 'dev', this.dev]));
-    } catch (err) {
-      this.log.warn({ dev: this.dev, err: String(err) }, `cannot read --vip-interface ${this.dev}; create it with: ip link add ${this.dev} type dummy && ip link set ${this.dev} up`);
-      return;
-    }
+    const current = await this.read();
+    if (current === undefined) return;
     const { add, remove } = vipChanges(current, want);
-    for (const ip of add) await this.run('add', ip);
-    for (const ip of remove) await this.run('del', ip);
+    if (add.length + remove.length === 0) return;
+    const line = (op: string, ip: string) => `addr ${op} ${ip}/${ipFamily(ip) === 6 ? 128 : 32} dev ${this.dev}`;
+    const batch = [...add.map((ip) => line('add', ip)), ...remove.map((ip) => line('del', ip))].join('\n') + '\n';
+    let failure = '';
+    try {
+      // -force: one bad line does not stop the others.
+      await this.exec('ip', ['-force', '-batch', '-'], batch);
+    } catch (err) {
+      failure = String(err);
+    }
+    const after = (await this.read()) ?? current;
+    const left = vipChanges(after, want);
+    for (const ip of add) if (!left.add.includes(ip)) this.log.info({ dev: this.dev, ip }, 'VIP added');
+    for (const ip of remove) if (!left.remove.includes(ip)) this.log.info({ dev: this.dev, ip }, 'VIP removed');
+    if (left.add.length + left.remove.length > 0) {
+      this.log.warn(
+        { dev: this.dev, notAdded: left.add, notRemoved: left.remove, err: failure },
+        `ip addr failed for some VIPs on ${this.dev} (the proxy needs CAP_NET_ADMIN for --vip-interface)`,
+      );
+    }
   }
 
-  private async run(op: 'add' | 'del', ip: string): Promise<void> {
-    const prefix = ipFamily(ip) === 6 ? 128 : 32;
+  private async read(): Promise<Set<string> | undefined> {
     try {
-      await this.exec('ip', ['addr', op, `${ip}/${prefix}`, 'dev', this.dev]);
-      this.log.info({ dev: this.dev, ip, op }, op === 'add' ? 'VIP added' : 'VIP removed');
+      return parseIpAddrShow(await this.exec('ip', ['-o', 'addr', 'show', 'dev', this.dev]));
     } catch (err) {
-      this.log.warn({ dev: this.dev, ip, op, err: String(err) }, `ip addr ${op} failed (the proxy needs CAP_NET_ADMIN for --vip-interface)`);
+      this.log.warn({ dev: this.dev, err: String(err) }, `cannot read --vip-interface ${this.dev}; create it with: ip link add ${this.dev} type dummy && ip link set ${this.dev} up`);
+      return undefined;
     }
   }
 }

@@ -14,6 +14,7 @@ import { Forwarder } from './forwarder.js';
 import type { CacheOptions } from './cache.js';
 import type { ClusterZone } from './zone.js';
 import { RCODE_NUMBER, type Rcode } from './records.js';
+import { EncodedReplyCache, variantOf, type EncodedReplyCacheOptions } from './encoded-reply-cache.js';
 import {
   BADVERS,
   clientPayloadSize,
@@ -27,6 +28,7 @@ import {
   OUR_UDP_PAYLOAD,
   peekHeader,
   validName,
+  type Header,
 } from './wire.js';
 
 /** The subset of a pino logger the server uses. */
@@ -61,7 +63,10 @@ export interface QueryInfo {
   durationMs: number;
   proto: 'udp' | 'tcp';
   forwarded: boolean;
+  /** A forwarded question answered from the forwarder's cache. */
   cacheHit: boolean;
+  /** An in-zone question answered with the stored bytes of an earlier identical one (same zone serial). */
+  replyCacheHit: boolean;
   truncated: boolean;
 }
 
@@ -76,6 +81,8 @@ export interface DnsServerOptions {
   tcpIdleTimeoutMs?: number;
   /** At most this many TCP connections at once. Default 1024. */
   maxTcpConnections?: number;
+  /** Replay encoded in-zone replies to repeated questions until the zone changes; on by default, false to turn off. */
+  replyCache?: EncodedReplyCacheOptions | false;
 }
 
 export interface DnsServer {
@@ -88,6 +95,9 @@ const MAX_TCP_MESSAGE = 65535;
 
 type Proto = 'udp' | 'tcp';
 
+/** QueryInfo while a query is worked on; zoneAnswered says the reply came from the zone (so it may be replayed). */
+type Work = QueryInfo & { zoneAnswered: boolean };
+
 export function createDnsServer(opts: DnsServerOptions): DnsServer {
   return new Server(opts);
 }
@@ -98,6 +108,7 @@ class Server implements DnsServer {
   private readonly acl: ClientAcl | null;
   private readonly forwarder: Forwarder | null;
   private readonly idleMs: number;
+  private readonly replyCache: EncodedReplyCache | null;
   private udp: dgram.Socket | null = null;
   private tcp: net.Server | null = null;
   private readonly conns = new Set<net.Socket>();
@@ -107,6 +118,7 @@ class Server implements DnsServer {
     this.zone = opts.zone;
     this.log = opts.log ?? silent;
     this.idleMs = opts.tcpIdleTimeoutMs ?? 10000;
+    this.replyCache = opts.replyCache === false ? null : new EncodedReplyCache(opts.replyCache ?? {});
     if (opts.forward) {
       this.acl = new ClientAcl(opts.forward.allowFrom);
       this.forwarder = new Forwarder(opts.forward);
@@ -166,18 +178,23 @@ class Server implements DnsServer {
       sock.bind(port, address, () => {
         sock.off('error', onError);
         sock.on('error', (err) => this.log.warn({ err: err.message }, 'udp socket error'));
-        sock.on('message', (msg, rinfo) => {
-          void this.handle(msg, 'udp', rinfo.address).then((reply) => {
-            if (reply && !this.closing) {
-              sock.send(reply, rinfo.port, rinfo.address, (err) => {
-                if (err) this.log.debug({ err: err.message, client: rinfo.address }, 'udp send failed');
-              });
-            }
-          });
-        });
+        sock.on('message', (msg, rinfo) => this.onDatagram(sock, msg, rinfo));
         this.udp = sock;
         resolve(sock.address().port);
       });
+    });
+  }
+
+  private onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const reply = this.respond(msg, 'udp', rinfo.address);
+    if (reply === null) return;
+    // No send callback: it would cost a closure per packet, and a lost UDP reply is the client's to retry.
+    if (!(reply instanceof Promise)) {
+      if (!this.closing) sock.send(reply, rinfo.port, rinfo.address);
+      return;
+    }
+    void reply.then((r) => {
+      if (r && !this.closing) sock.send(r, rinfo.port, rinfo.address);
     });
   }
 
@@ -211,42 +228,80 @@ class Server implements DnsServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.handle(msg, 'tcp', client).then((reply) => {
+        const write = (reply: Buffer | null): void => {
           if (!reply || c.destroyed) return;
-          const out = Buffer.alloc(2 + reply.length);
+          const out = Buffer.allocUnsafe(2 + reply.length);
           out.writeUInt16BE(reply.length, 0);
           reply.copy(out, 2);
           c.write(out);
-        });
+        };
+        const reply = this.respond(msg, 'tcp', client);
+        if (reply instanceof Promise) void reply.then(write);
+        else write(reply);
       }
     });
   }
 
-  /** One message in, at most one message out; never throws. */
-  async handle(msg: Buffer, proto: Proto, client: string): Promise<Buffer | null> {
+  /**
+   * One message in, at most one message out; never throws. Synchronous for everything the zone
+   * answers (a Promise only when the name is forwarded), so the UDP path has no per-packet promise.
+   */
+  respond(msg: Buffer, proto: Proto, client: string): Buffer | null | Promise<Buffer | null> {
     const started = performance.now();
-    const info: QueryInfo = { rcode: 'NOERROR', type: '', durationMs: 0, proto, forwarded: false, cacheHit: false, truncated: false };
-    const header = peekHeader(msg);
     // No header, or a response (QR=1): nothing we may answer without risking loops.
-    if (!header || header.qr) return null;
-    let reply: Buffer | null;
-    try {
-      reply = await this.answer(msg, header, proto, client, info);
-    } catch (err) {
+    if (msg.length < 12 || (msg[2]! & 0x80) !== 0) return null;
+    const recursionOk = this.forwarder !== null && this.acl !== null && this.acl.allows(client);
+    const cache = this.replyCache;
+    const key = cache ? cache.keyOf(msg) : null;
+    const variant = variantOf(proto, recursionOk);
+    // Read before the lookup: a reply is stored under the serial of the zone it was computed from.
+    const serial = this.zone.serial;
+    if (cache && key !== null) {
+      const hit = cache.get(variant, key, serial);
+      if (hit) {
+        const out = Buffer.allocUnsafe(hit.bytes.length);
+        hit.bytes.copy(out);
+        out[0] = msg[0]!;
+        out[1] = msg[1]!;
+        this.report({ rcode: hit.rcode, type: hit.type, durationMs: performance.now() - started, proto, forwarded: false, cacheHit: false, replyCacheHit: true, truncated: hit.truncated });
+        return out;
+      }
+    }
+    const header = peekHeader(msg)!;
+    const info: Work = { rcode: 'NOERROR', type: '', durationMs: 0, proto, forwarded: false, cacheHit: false, replyCacheHit: false, truncated: false, zoneAnswered: false };
+    const done = (reply: Buffer | null): Buffer | null => {
+      info.durationMs = performance.now() - started;
+      this.report(info);
+      return reply;
+    };
+    const failed = (err: unknown): Buffer => {
       this.log.error({ err: (err as Error).message, client, proto }, 'query failed');
       info.rcode = 'SERVFAIL';
-      reply = headerOnlyReply(header, 'SERVFAIL');
-    }
-    info.durationMs = performance.now() - started;
+      return headerOnlyReply(header, 'SERVFAIL');
+    };
+    let reply: Buffer | Promise<Buffer>;
     try {
-      this.opts.onQuery?.(info);
+      reply = this.answer(msg, header, proto, recursionOk, info);
+    } catch (err) {
+      return done(failed(err));
+    }
+    if (reply instanceof Promise) return reply.catch(failed).then(done);
+    // Only what the zone itself answered is replayable; errors are cheap and forwarded answers age.
+    if (cache && key !== null && info.zoneAnswered) cache.set(variant, key, serial, { bytes: reply, rcode: info.rcode as Rcode, type: info.type, truncated: info.truncated });
+    return done(reply);
+  }
+
+  private report(info: QueryInfo): void {
+    const hook = this.opts.onQuery;
+    if (!hook) return;
+    try {
+      hook(info);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'onQuery hook threw');
     }
-    return reply;
   }
 
-  private async answer(msg: Buffer, header: NonNullable<ReturnType<typeof peekHeader>>, proto: Proto, client: string, info: QueryInfo): Promise<Buffer> {
+  private answer(msg: Buffer, header: Header, proto: Proto, recursionOk: boolean, info: Work): Buffer | Promise<Buffer> {
     const fail = (rcode: Rcode): Buffer => {
       info.rcode = rcode;
       return headerOnlyReply(header, rcode);
@@ -284,10 +339,10 @@ class Server implements DnsServer {
     const qtype = dnsTypes.toType(q.type);
     const qclass = dnsClasses.toClass(q.class ?? 'IN');
     const ans = this.zone.resolve({ name: q.name, type: qtype, class: qclass });
-    const recursionOk = this.forwarder !== null && this.acl !== null && this.acl.allows(client);
     const ra = recursionOk ? FLAG_RA : 0;
     if (ans.inZone) {
       info.rcode = ans.rcode;
+      info.zoneAnswered = true;
       return send({
         ...base,
         flags: (header.flags & (FLAG_RD | FLAG_CD)) | ra | (ans.authoritative ? FLAG_AA : 0) | RCODE_NUMBER[ans.rcode],
@@ -297,8 +352,13 @@ class Server implements DnsServer {
       });
     }
     if (!recursionOk || !this.forwarder) return fail('REFUSED');
+    return this.forward(q as PacketQuestion, header, ra, info, send, replyOpt);
+  }
+
+  private async forward(q: PacketQuestion, header: Header, ra: number, info: QueryInfo, send: (p: Packet & { flags: number }) => Buffer, replyOpt: () => OptAnswer[]): Promise<Buffer> {
     info.forwarded = true;
-    const res = await this.forwarder.resolve(q as PacketQuestion, (header.flags & FLAG_CD) !== 0);
+    const base = { type: 'response' as const, id: header.id, questions: [q] };
+    const res = await this.forwarder!.resolve(q, (header.flags & FLAG_CD) !== 0);
     if (!res) {
       this.log.warn({ name: q.name, type: q.type }, 'no upstream answered');
       info.rcode = 'SERVFAIL';
@@ -322,6 +382,7 @@ class Server implements DnsServer {
   async close(): Promise<void> {
     this.closing = true;
     this.forwarder?.close();
+    this.replyCache?.clear();
     const udp = this.udp;
     this.udp = null;
     if (udp) await new Promise<void>((r) => udp.close(() => r()));

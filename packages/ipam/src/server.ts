@@ -26,6 +26,11 @@ export interface IpamServerOptions {
   loadBalancerCIDRs: string[];
   log?: Logger;
   credentials?: grpc.ServerCredentials;
+  /**
+   * With mTLS credentials: only client certificates with one of these CNs may call (as
+   * kube-apiserver's --requestheader-allowed-names); others get PERMISSION_DENIED. Default: any the CA signed.
+   */
+  allowedClientNames?: string[];
   /** For deterministic tests. */
   random?: () => number;
 }
@@ -242,7 +247,7 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
       if (grpcServer !== null) throw invalidArgument('ipam server is already listening');
       await open();
       const server = new grpc.Server();
-      server.addService(ipamServiceDefinition(), grpcHandlers(handlers, log));
+      server.addService(ipamServiceDefinition(), grpcHandlers(handlers, log, opts.allowedClientNames));
       grpcServer = server;
       return new Promise<number>((resolve, reject) => {
         server.bindAsync(address, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, port) => {
@@ -277,11 +282,25 @@ function toMsg(a: Allocation): AllocationMsg {
 }
 
 /** Adapts promise handlers to grpc-js callbacks; IpamErrors travel as status + metadata. */
-function grpcHandlers(handlers: { [M in MethodName]: Unary<M> }, log: Logger): grpc.UntypedServiceImplementation {
+function peerName(call: grpc.ServerUnaryCall<unknown, unknown>): string | undefined {
+  const cn = call.getAuthContext().sslPeerCertificate?.subject?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
+function grpcHandlers(handlers: { [M in MethodName]: Unary<M> }, log: Logger, allowedNames?: string[]): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
+  const allowed = allowedNames && allowedNames.length > 0 ? new Set(allowedNames) : undefined;
   for (const name of Object.keys(handlers) as MethodName[]) {
     const handler = handlers[name] as (req: unknown) => Promise<unknown>;
     impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      if (allowed) {
+        const peer = peerName(call);
+        if (peer === undefined || !allowed.has(peer)) {
+          log.warn({ method: name, peer: peer ?? null }, 'client certificate name not allowed');
+          callback({ code: grpc.status.PERMISSION_DENIED, details: `client certificate ${peer === undefined ? 'missing' : `CN=${JSON.stringify(peer)}`} is not allowed to call ipam` }, null);
+          return;
+        }
+      }
       handler(call.request).then(
         (res) => callback(null, res),
         (err: unknown) => {

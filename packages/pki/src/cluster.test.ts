@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import test from 'ava';
 import { parsePolicyFile } from './abac.js';
 import { describeCert, signedBy } from './certs.js';
-import { apiserverTlsFlags, ensureClusterCredentials, ipamTlsFlags } from './cluster.js';
+import { apiserverTlsFlags, ensureClusterCredentials, ensureIdentities, ipamTlsFlags } from './cluster.js';
 import { componentIdentities, podIdentity } from './identities.js';
 import { parseTokenFile } from './tokens.js';
 
@@ -108,4 +108,16 @@ test('the certificates work for real TLS: server verified by the CA, client cert
   t.is(await talk({ cert: ccert, key: ckey }), 'authorized kube-apiserver');
   t.is(await talk({ servername: 'kubernetes.default.svc' }), 'anonymous -');
   await t.throwsAsync(() => talk({ servername: 'example.com' }), { message: /altnames/i });
+});
+
+test('ensureIdentities adds pod identities without touching certificates', async (t) => {
+  const dir = await tempDir(t);
+  await t.throwsAsync(() => ensureIdentities(dir, [podIdentity('ns', 'p')]), { message: /no cluster credentials/ });
+  const c = await ensureClusterCredentials(dir, opts);
+  const cert = await readFile(c.apiserverCertFile, 'utf8');
+  const tokens = await ensureIdentities(dir, [podIdentity('ns', 'p')]);
+  t.deepEqual(Object.keys(tokens), ['pod:ns/p']);
+  t.deepEqual(await ensureIdentities(dir, [podIdentity('ns', 'p')]), tokens, 'idempotent');
+  t.is(await readFile(c.apiserverCertFile, 'utf8'), cert);
+  t.is(parseTokenFile(await readFile(c.tokenFile, 'utf8')).find((e) => e.token === tokens['pod:ns/p'])?.user, 'system:pod:ns:p');
 });

@@ -35,6 +35,9 @@ export interface ClusterCredentials {
   ipamServerKeyFile: string;
   ipamClientCertFile: string;
   ipamClientKeyFile: string;
+  /** The controller's client certificate towards ipam (LoadBalancer IPs). */
+  controllerIpamCertFile: string;
+  controllerIpamKeyFile: string;
   tokenFile: string;
   policyFile: string;
   /** The ipam identity's token alone (for ipam's --token-file), when an identity named "ipam" is asked for. */
@@ -84,6 +87,49 @@ function identityTokenName(e: TokenEntry, identities: Identity[]): string | unde
   return identities.find((i) => i.user === e.user)?.name;
 }
 
+/** Keeps every existing line (hand-added users too), appends missing identities, fixes changed groups. */
+async function upsertTokens(tokenFile: string, identities: Identity[]): Promise<Record<string, string>> {
+  const text = await readIfExists(tokenFile);
+  const entries = text === undefined ? [] : parseTokenFile(text);
+  let changed = text === undefined;
+  for (const id of identities) {
+    const e = entries.find((x) => x.user === id.user);
+    if (!e) {
+      entries.push({ token: generateToken(), user: id.user, uid: id.uid ?? id.user, groups: id.groups });
+      changed = true;
+    } else if (!sameSet(e.groups, id.groups)) {
+      e.groups = [...id.groups];
+      changed = true;
+    }
+  }
+  if (changed) await writePrivate(tokenFile, formatTokenFile(entries));
+  const tokens: Record<string, string> = {};
+  for (const e of entries) {
+    const name = identityTokenName(e, identities);
+    if (name) tokens[name] = e.token;
+  }
+  return tokens;
+}
+
+function checkIdentities(identities: Identity[]): void {
+  for (const i of identities) {
+    if (!i.user || /[\r\n]/.test(i.user) || i.groups.some((g) => g.includes(',') || /[\r\n]/.test(g))) {
+      throw new Error(`identity ${JSON.stringify(i.name)}: user must be non-empty and groups cannot contain commas or line breaks`);
+    }
+  }
+}
+
+/**
+ * Adds identities to an existing cluster's `<dir>/pki/tokens.csv` (what `knet run` needs for a pod)
+ * without touching certificates; returns their tokens. The apiserver picks them up without a restart.
+ */
+export async function ensureIdentities(dir: string, identities: Identity[]): Promise<Record<string, string>> {
+  checkIdentities(identities);
+  const pkiDir = join(dir, 'pki');
+  if ((await readIfExists(join(pkiDir, 'ca.crt'))) === undefined) throw new Error(`${pkiDir} has no cluster credentials: run ensureClusterCredentials (knet up) first`);
+  return withLock(join(pkiDir, '.lock'), () => upsertTokens(join(pkiDir, 'tokens.csv'), identities));
+}
+
 export async function ensureClusterCredentials(dir: string, opts: ClusterCredentialOptions): Promise<ClusterCredentials> {
   const pkiDir = join(dir, 'pki');
   await mkdir(pkiDir, { recursive: true, mode: 0o700 });
@@ -94,13 +140,10 @@ export async function ensureClusterCredentials(dir: string, opts: ClusterCredent
     apiserverCertFile: f('apiserver.crt'), apiserverKeyFile: f('apiserver.key'),
     ipamServerCertFile: f('ipam-server.crt'), ipamServerKeyFile: f('ipam-server.key'),
     ipamClientCertFile: f('ipam-client.crt'), ipamClientKeyFile: f('ipam-client.key'),
+    controllerIpamCertFile: f('controller-ipam-client.crt'), controllerIpamKeyFile: f('controller-ipam-client.key'),
     tokenFile: f('tokens.csv'), policyFile: f('abac-policy.jsonl'),
   };
-  for (const i of opts.identities) {
-    if (!i.user || /[\r\n]/.test(i.user) || i.groups.some((g) => g.includes(',') || /[\r\n]/.test(g))) {
-      throw new Error(`identity ${JSON.stringify(i.name)}: user must be non-empty and groups cannot contain commas or line breaks`);
-    }
-  }
+  checkIdentities(opts.identities);
   return withLock(f('.lock'), async () => {
     let ca = await loadPair(paths.caFile, paths.caKeyFile);
     if (!ca) {
@@ -123,27 +166,11 @@ export async function ensureClusterCredentials(dir: string, opts: ClusterCredent
     await ensureLeaf(caPair, paths.ipamClientCertFile, paths.ipamClientKeyFile,
       (c) => c.commonName === KNET_USERS.apiserver,
       () => issueClientCert(caPair, { cn: KNET_USERS.apiserver }));
+    await ensureLeaf(caPair, paths.controllerIpamCertFile, paths.controllerIpamKeyFile,
+      (c) => c.commonName === KNET_USERS.controller,
+      () => issueClientCert(caPair, { cn: KNET_USERS.controller }));
 
-    // tokens: keep every existing line (hand-added users too), add the missing identities
-    const text = await readIfExists(paths.tokenFile);
-    const entries = text === undefined ? [] : parseTokenFile(text);
-    let changed = text === undefined;
-    for (const id of opts.identities) {
-      const e = entries.find((x) => x.user === id.user);
-      if (!e) {
-        entries.push({ token: generateToken(), user: id.user, uid: id.uid ?? id.user, groups: id.groups });
-        changed = true;
-      } else if (!sameSet(e.groups, id.groups)) {
-        e.groups = [...id.groups];
-        changed = true;
-      }
-    }
-    if (changed) await writePrivate(paths.tokenFile, formatTokenFile(entries));
-    const tokens: Record<string, string> = {};
-    for (const e of entries) {
-      const name = identityTokenName(e, opts.identities);
-      if (name) tokens[name] = e.token;
-    }
+    const tokens = await upsertTokens(paths.tokenFile, opts.identities);
 
     let ipamTokenFile: string | undefined;
     if (tokens['ipam']) {
@@ -158,6 +185,11 @@ export async function ensureClusterCredentials(dir: string, opts: ClusterCredent
   });
 }
 
+/** Flags for the controller's ipam client (mTLS, as the apiserver's). */
+export function controllerIpamTlsFlags(c: ClusterCredentials): string[] {
+  return ['--ipam-ca-file', c.caFile, '--ipam-client-cert-file', c.controllerIpamCertFile, '--ipam-client-key-file', c.controllerIpamKeyFile];
+}
+
 /** Flags for the apiserver process that use these credentials (TLS, tokens, ABAC + pod rule, ipam mTLS). */
 export function apiserverTlsFlags(c: ClusterCredentials): string[] {
   return [
@@ -168,8 +200,12 @@ export function apiserverTlsFlags(c: ClusterCredentials): string[] {
   ];
 }
 
-/** Flags for the ipam process: mTLS towards the apiserver's client certificate; `--ca-file`/`--token` for its repair loop. */
+/**
+ * Flags for the ipam process: mTLS accepting only the apiserver's client certificate (ClusterIPs,
+ * NodePorts) and the controller's (LoadBalancer IPs); `--ca-file`/`--token-file` for its repair loop.
+ */
 export function ipamTlsFlags(c: ClusterCredentials): string[] {
-  const flags = ['--tls-cert-file', c.ipamServerCertFile, '--tls-private-key-file', c.ipamServerKeyFile, '--client-ca-file', c.caFile, '--ca-file', c.caFile];
+  const flags = ['--tls-cert-file', c.ipamServerCertFile, '--tls-private-key-file', c.ipamServerKeyFile, '--client-ca-file', c.caFile,
+    '--allowed-client-names', `${KNET_USERS.apiserver},${KNET_USERS.controller}`, '--ca-file', c.caFile];
   return c.ipamTokenFile ? [...flags, '--token-file', c.ipamTokenFile] : flags;
 }

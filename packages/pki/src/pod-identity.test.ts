@@ -24,7 +24,10 @@ const table: [string, Attributes, 'allow' | 'no-opinion'][] = [
   ['list services elsewhere', a('list', 'services', 'default'), 'no-opinion'],
   ['get default/kubernetes', a('get', 'services', 'default', 'kubernetes'), 'allow'],
   ['get another default service', a('get', 'services', 'default', 'db'), 'no-opinion'],
-  ['nodes', a('get', 'nodes', '', 'n1'), 'no-opinion'],
+  ['get a node (knet run picks its node)', a('get', 'nodes', '', 'n1'), 'allow'],
+  ['list nodes', a('list', 'nodes', ''), 'allow'],
+  ['update a node', a('update', 'nodes', '', 'n1'), 'no-opinion'],
+  ['watch nodes', a('watch', 'nodes', ''), 'no-opinion'],
   ['not in the pods group', a('get', 'pods', 'shop', 'web-1', undefined, { name: me.name, groups: [] }), 'no-opinion'],
   ['pods group, other user name', a('get', 'pods', 'shop', 'web-1', undefined, { name: 'mallory', groups: [PODS_GROUP] }), 'no-opinion'],
 ];

@@ -1,7 +1,8 @@
 // knet's pod identities and the rule that confines them, in the spirit of Kubernetes' Node
 // authorizer + NodeRestriction admission: user `system:pod:<namespace>:<name>` in group
 // `system:pods` may read, update, patch and delete only its own Pod (and its status), create it,
-// and read Services and Endpoints of its namespace plus default/kubernetes. Nothing else.
+// read Services and Endpoints of its namespace plus default/kubernetes, and read Nodes (`knet run`
+// is the pod's one-pod kubelet and picks its Node, as a kubelet reads its own). Nothing else.
 import type { Attributes, Authorizer, Rules, UserInfo } from './authorization.js';
 
 export const PODS_GROUP = 'system:pods';
@@ -42,6 +43,7 @@ export function podAuthorizer(): Authorizer {
         if (name === self.name && OWN_POD_VERBS.has(verb) && (subresource === undefined || subresource === 'status')) return 'allow';
         return 'no-opinion';
       }
+      if (resource === 'nodes' && !subresource && (verb === 'get' || verb === 'list')) return 'allow';
       if ((resource === 'services' || resource === 'endpoints') && !subresource && READ_VERBS.has(verb)) {
         if (namespace === self.namespace) return 'allow';
         if (namespace === 'default' && name === 'kubernetes' && verb === 'get') return 'allow';
@@ -59,6 +61,7 @@ export function podAuthorizer(): Authorizer {
           { verbs: [...READ_VERBS], apiGroups: [''], resources: ['services', 'endpoints'] },
         );
       }
+      resourceRules.push({ verbs: ['get', 'list'], apiGroups: [''], resources: ['nodes'] });
       if (namespace === 'default') resourceRules.push({ verbs: ['get'], apiGroups: [''], resources: ['services', 'endpoints'], resourceNames: ['kubernetes'] });
       return { resourceRules, nonResourceRules: [] };
     },

@@ -48,7 +48,7 @@ export async function clusterProxy(cluster: TestCluster): Promise<{ pid: () => n
 
 /** An HTTP backend answering its name (and the client's address) on 127.0.0.1:<ephemeral>. */
 export async function httpBackend(name: string): Promise<{ name: string; port: number; server: Server; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     res.setHeader('content-type', 'text/plain');
     res.end(name);
   });

@@ -6,6 +6,7 @@ import { createServer, connect } from 'node:net';
 import { VipInterface } from '../vip-interface.js';
 
 const VIP = '198.51.100.10'; // TEST-NET-2, only inside this namespace
+const VIP2 = '198.51.100.11';
 const dev = 'knetvip0';
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 execFileSync('ip', ['link', 'add', dev, 'type', 'bridge']);
@@ -27,10 +28,10 @@ const tryBind = (): Promise<string> =>
 const log = { info() {}, warn: (o: object, m?: string) => console.error(m, o) };
 const vip = new VipInterface(dev, log);
 const before = await tryBind();
-await vip.sync(new Set([VIP]));
+await vip.sync(new Set([VIP, VIP2]));
 const added = execFileSync('ip', ['-o', 'addr', 'show', 'dev', dev], { encoding: 'utf8' });
 const during = await tryBind();
 await vip.sync(new Set());
 const removed = execFileSync('ip', ['-o', 'addr', 'show', 'dev', dev], { encoding: 'utf8' });
 const after = await tryBind();
-console.log(JSON.stringify({ before, added: added.includes(`${VIP}/32`), during, removed: !removed.includes(VIP), after }));
+console.log(JSON.stringify({ before, added: added.includes(`${VIP}/32`) && added.includes(`${VIP2}/32`), during, removed: !removed.includes(VIP) && !removed.includes(VIP2), after }));

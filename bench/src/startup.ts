@@ -1,0 +1,125 @@
+// npm run bench:startup — cold starts of the local cluster: `knet up --no-demo` until every component
+// is ready, and `npm start`'s path (tsc -b, then `knet up --demo`) until the demo answers curl.
+// Median of 5 each, on fresh data dirs; and the idle cluster's memory. Writes bench/RESULTS.md.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { knetBin, portFlags, rangeFlags } from '@knet/knet-app/testing';
+import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+
+const RUNS = 5;
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+interface State {
+  pid: number;
+  ready: boolean;
+  components: { name: string; pid?: number }[];
+}
+
+function readState(dir: string): State | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function start(extra: string[]): Promise<{ child: ChildProcess; dir: string; flags: string[]; t0: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'knet-bench-'));
+  const flags = [...(await portFlags()), ...rangeFlags()];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [knetBin, 'up', '--data-dir', dir, ...flags, ...extra], { stdio: 'ignore' });
+  return { child, dir, flags, t0 };
+}
+
+async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+// 1. knet up --no-demo → every component ready
+const ready: number[] = [];
+const idleRss: number[] = [];
+const peakRss: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const { child, dir, t0 } = await start(['--no-demo']);
+  try {
+    const state = await until(() => {
+      const s = readState(dir);
+      return s && s.pid === child.pid && s.ready ? s : undefined;
+    });
+    ready.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 2000)); // let it settle to idle
+    const pids = [child.pid!, ...state.components.map((c) => c.pid!)];
+    idleRss.push(pids.reduce((a, p) => a + rssMiB(p), 0));
+    peakRss.push(pids.reduce((a, p) => a + peakRssMiB(p), 0));
+  } finally {
+    await stop(child);
+  }
+}
+
+// 2. npm start's path: tsc -b (already built: the incremental check) + knet up --demo → curl answers from both pods
+const demo: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const t0 = performance.now();
+  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b'], { cwd: root });
+  const s = await start(['--demo']);
+  try {
+    const server = await until(() => {
+      const st = readState(s.dir);
+      return st?.ready ? JSON.parse(readFileSync(join(s.dir, 'state.json'), 'utf8')).apiserver as string : undefined;
+    });
+    const ip = await until(async () => {
+      const r = await request(`${server}/api/v1/namespaces/production/services/database`);
+      const body = (await r.body.json()) as { spec?: { clusterIP?: string } };
+      return body.spec?.clusterIP;
+    });
+    const seen = new Set<string>();
+    await until(async () => {
+      try {
+        const r = await request(`http://${ip}/`, { headersTimeout: 1000, reset: true });
+        seen.add((await r.body.text()).trim());
+      } catch {
+        // not yet
+      }
+      return seen.size === 2 ? true : undefined;
+    });
+    demo.push(performance.now() - t0);
+  } finally {
+    await stop(s.child);
+  }
+}
+
+const r = summarize(ready);
+const d = summarize(demo);
+const idle = summarize(idleRss);
+const rows = [
+  ['measure (median of 5 cold starts)', 'knet', 'target', 'met'],
+  ['`knet up --no-demo` → all 5 components ready (s)', fmt(r.p50 / 1000, 2), '≤ 3', r.p50 <= 3000 ? 'yes' : 'no'],
+  ['`npm start` path (tsc -b + `knet up --demo`) → curl answered by both demo pods (s)', fmt(d.p50 / 1000, 2), '≤ 3', d.p50 <= 3000 ? 'yes' : 'no'],
+  ['idle cluster RSS, all processes (MiB)', fmt(idle.p50, 0), '≤ 400', idle.p50 <= 400 ? 'yes' : 'no'],
+  ['peak RSS during start, all processes (MiB)', fmt(summarize(peakRss).p50, 0), '', ''],
+];
+const body = `Command: \`npm run bench:startup\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nRuns (s): up ${ready.map((x) => fmt(x / 1000, 2)).join(', ')}; demo ${demo.map((x) => fmt(x / 1000, 2)).join(', ')}.\nReference: kind, k3s and minikube take tens of seconds to minutes to a working Service (not run here: no container engine on this machine).`;
+console.log(body);
+writeSection('bench:startup — local cluster', body);
