@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import type { ServiceEntry } from '@knet/dataplane';
+import type { EndpointSlice, Service } from '@knet/api';
 import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -282,18 +283,13 @@ function whoAnswers(host: string, port: number): Promise<string | undefined> {
 
 async function programming(): Promise<string> {
   const { startCluster } = await import('@knet/knet-app/testing');
-  const { Pool } = await import('undici');
+  const { KubeClient, loadKubeconfig, resources } = await import('@knet/client');
   const backends = await start(process.execPath, [here('./dataplane-backends.js')], (l) => l.startsWith('{'));
   const p = JSON.parse(backends.line) as { httpAddresses: string[]; httpPort: number };
   const cluster = await startCluster({ args: ['--service-cluster-ip-range', '127.124.0.0/16'] });
-  const pool = new Pool(cluster.apiserver, { connections: 32 });
+  // The cluster's kubeconfig carries its CA and credentials.
+  const client = new KubeClient(await loadKubeconfig(cluster.kubeconfig), { connections: 32 });
   try {
-    const post = async (path: string, body: unknown): Promise<{ spec?: { clusterIP?: string } }> => {
-      const res = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const json = (await res.body.json()) as { spec?: { clusterIP?: string } };
-      if (res.statusCode !== 201) throw new Error(`POST ${path}: ${res.statusCode} ${JSON.stringify(json)}`);
-      return json;
-    };
     const endpoints = (addresses: string[]) => addresses.map((a) => ({ addresses: [a], conditions: { ready: true } }));
     const clusterIPs: string[] = [];
     let next = 0;
@@ -302,9 +298,9 @@ async function programming(): Promise<string> {
       Array.from({ length: 32 }, async () => {
         while (next < SERVICES) {
           const i = next++;
-          const svc = await post('/api/v1/namespaces/default/services', { metadata: { name: `s${i}` }, spec: { ports: [{ name: 'http', port: 8080 }] } });
-          clusterIPs[i] = svc.spec?.clusterIP ?? '';
-          await post('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {
+          const svc = await client.create<Service>(resources.services, 'default', { metadata: { name: `s${i}` }, spec: { ports: [{ name: 'http', port: 8080 }] } });
+          clusterIPs[i] = svc.spec.clusterIP ?? '';
+          await client.create<EndpointSlice>(resources.endpointslices, 'default', {
             metadata: { name: `s${i}-a`, labels: { 'kubernetes.io/service-name': `s${i}` } },
             addressType: 'IPv4',
             endpoints: endpoints(p.httpAddresses),
@@ -355,14 +351,7 @@ async function programming(): Promise<string> {
       const i = (k * 7919) % SERVICES;
       const target = p.httpAddresses[k % p.httpAddresses.length]!;
       const c0 = performance.now();
-      const res = await pool.request({
-        path: `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/s${i}-a`,
-        method: 'PATCH',
-        headers: { 'content-type': 'application/merge-patch+json' },
-        body: JSON.stringify({ endpoints: endpoints([target]) }),
-      });
-      await res.body.dump();
-      if (res.statusCode !== 200) throw new Error(`PATCH slice s${i}-a: ${res.statusCode}`);
+      await client.patch(resources.endpointslices, 'default', `s${i}-a`, { endpoints: endpoints([target]) }, 'merge');
       const deadline = c0 + 10_000;
       // Every answer from another backend means the change is not served yet.
       for (;;) {
@@ -386,7 +375,7 @@ async function programming(): Promise<string> {
       ]),
     ].join('\n');
   } finally {
-    await pool.close();
+    await client.close();
     await stopAll();
     await cluster.stop();
   }

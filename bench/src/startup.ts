@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { loadKubeconfig } from '@knet/client';
 import { knetBin, portFlags, rangeFlags } from '@knet/knet-app/testing';
 import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
 
@@ -85,12 +86,11 @@ for (let i = 0; i < RUNS; i++) {
   execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b'], { cwd: root });
   const s = await start(['--demo']);
   try {
-    const server = await until(() => {
-      const st = readState(s.dir);
-      return st?.ready ? JSON.parse(readFileSync(join(s.dir, 'state.json'), 'utf8')).apiserver as string : undefined;
-    });
+    await until(() => (readState(s.dir)?.ready ? true : undefined));
+    const cfg = await loadKubeconfig(join(s.dir, 'kubeconfig'));
+    const dispatcher = new Agent({ connect: { ca: cfg.caData } });
     const ip = await until(async () => {
-      const r = await request(`${server}/api/v1/namespaces/production/services/database`);
+      const r = await request(`${cfg.server}/api/v1/namespaces/production/services/database`, { dispatcher, headers: { authorization: `Bearer ${cfg.token}` } });
       const body = (await r.body.json()) as { spec?: { clusterIP?: string } };
       return body.spec?.clusterIP;
     });

@@ -84,3 +84,14 @@ test('a component that exits before it is ready fails the start with a pointer t
   const err = await t.throwsAsync(sup.start([broken]));
   t.regex(err!.message, /broken exited \(exit code 3\) before it was ready; see .*broken\.log/);
 });
+
+test('parallel start launches every component before any is ready', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'knet-sup-'));
+  const sup = new Supervisor({ logDir: dir });
+  t.teardown(() => sup.stop());
+  const started: string[] = [];
+  sup.on('start', (name: string) => started.push(name));
+  sup.on('ready', () => t.is(started.length, 3, 'all three were started before the first was ready'));
+  await sup.start([component('x', dir), component('y', dir), component('z', dir)], { parallel: true });
+  t.true(sup.states().every((s) => s.ready));
+});

@@ -60,10 +60,12 @@ export class Supervisor extends EventEmitter {
     };
   }
 
-  /** Starts each component in order; each must be ready before the next starts. */
-  async start(specs: ComponentSpec[]): Promise<void> {
-    for (const spec of specs) {
-      if (this.stopping) return;
+  /**
+   * Starts components and resolves once all are ready: in order, each ready before the next
+   * starts; or, with `parallel`, all at once (components that only need what is already up).
+   */
+  async start(specs: ComponentSpec[], opts: { parallel?: boolean } = {}): Promise<void> {
+    const add = (spec: ComponentSpec): Running => {
       const r: Running = {
         spec,
         state: { name: spec.name, address: spec.address, ready: false, restarts: 0 },
@@ -72,7 +74,16 @@ export class Supervisor extends EventEmitter {
       };
       this.running.push(r);
       this.launch(r);
-      await this.waitReady(r);
+      return r;
+    };
+    if (opts.parallel) {
+      if (this.stopping) return;
+      await Promise.all(specs.map(add).map((r) => this.waitReady(r)));
+      return;
+    }
+    for (const spec of specs) {
+      if (this.stopping) return;
+      await this.waitReady(add(spec));
     }
   }
 

@@ -120,7 +120,7 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
   try {
     await supervisor.start(controlPlaneComponents(o));
     await bootstrapCluster(o);
-    await supervisor.start(nodeComponents(o));
+    await supervisor.start(nodeComponents(o), { parallel: true });
   } catch (err) {
     await stop('start failed');
     throw new CliError((err as Error).message, logHint(o.dataDir, err as Error));
