@@ -14,7 +14,8 @@ import type { ServiceEntry } from '@knet/dataplane';
 import type { EndpointSlice, Service } from '@knet/api';
 import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const CPU_PROFILE = process.env.BENCH_CPU_PROF; // a directory: run the data plane under node --cpu-prof
@@ -201,28 +202,45 @@ async function traffic(): Promise<string> {
   };
   type Name = keyof typeof targets;
   const names: Name[] = ['direct', 'knet', 'haproxy'];
+  // Rounds interleave the three targets (in a rotating order) and each figure is the median over rounds, so
+  // load from other work on the machine drifts over all three alike instead of landing on one.
+  const samples = { keep: new Map<Name, WrkResult[]>(), close: new Map<Name, WrkResult[]>(), gbps: new Map<Name, number[]>(), udp: new Map<Name, number[]>() };
+  for (const n of names) {
+    samples.keep.set(n, []);
+    samples.close.set(n, []);
+    samples.gbps.set(n, []);
+    samples.udp.set(n, []);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let j = 0; j < names.length; j++) {
+      const n = names[(j + round) % names.length]!;
+      console.error(`· round ${round + 1}/${ROUNDS} ${n}: keep-alive, Connection: close, 1 GiB${targets[n].udp ? ', UDP' : ''}`);
+      samples.keep.get(n)!.push(wrk(targets[n].http, false));
+      samples.close.get(n)!.push(wrk(targets[n].http, true));
+      samples.gbps.get(n)!.push(await bulk(targets[n].bulk[0], targets[n].bulk[1], 2 ** 30));
+      const u = targets[n].udp;
+      samples.udp.get(n)!.push(u ? await udpRate(u[0], u[1]) : NaN);
+    }
+  }
+  const med = (xs: number[]) => summarize(xs).p50;
+  const medWrk = (rs: WrkResult[]): WrkResult => ({ rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), errors: rs.map((r) => r.errors).filter(Boolean).join('; ') });
   const keep = {} as Record<Name, WrkResult>;
   const close = {} as Record<Name, WrkResult>;
   const gbps = {} as Record<Name, number>;
   const udp = {} as Record<Name, number>;
+  const spread = {} as Record<Name, string>;
   for (const n of names) {
-    console.error(`· ${n}: keep-alive`);
-    keep[n] = wrk(targets[n].http, false);
-    console.error(`· ${n}: Connection: close`);
-    close[n] = wrk(targets[n].http, true);
-    console.error(`· ${n}: 1 GiB stream`);
-    gbps[n] = await bulk(targets[n].bulk[0], targets[n].bulk[1], 2 ** 30);
-    const u = targets[n].udp;
-    if (u) {
-      console.error(`· ${n}: UDP echo`);
-      udp[n] = await udpRate(u[0], u[1]);
-    } else udp[n] = NaN;
+    keep[n] = medWrk(samples.keep.get(n)!);
+    close[n] = medWrk(samples.close.get(n)!);
+    gbps[n] = med(samples.gbps.get(n)!);
+    udp[n] = med(samples.udp.get(n)!);
+    spread[n] = samples.keep.get(n)!.map((r) => fmt(r.rps, 0)).join(' / ');
   }
   const knetRss = peakRssMiB(knet.child.pid);
   const haproxyRss = peakRssMiB(haproxy.pid);
   const row = (label: string, v: (n: Name) => number, digits = 0) => [label, ...names.map((n) => fmt(v(n), digits)), ratio(v('knet'), v('haproxy')), ratio(v('knet'), v('direct'))];
   const md = [
-    `Traffic: wrk 4.1 \`-t1 -c50 -d${SECONDS}s --latency\` (GET of a 3-byte body from 10 Node HTTP backends on 127.125.0.1-10, round robin), ` +
+    `Traffic, median of ${ROUNDS} interleaved rounds: wrk 4.1 \`-t1 -c50 -d${SECONDS}s --latency\` (GET of a 3-byte body from 10 Node HTTP backends on 127.125.0.1-10, round robin), ` +
       `the same with \`-H 'Connection: close'\`, one 1 GiB TCP stream read by a Node client, UDP echo with 32 datagrams of 64 B in flight. ` +
       `knet = @knet/dataplane in its own Node process (as the proxy runs it); HAProxy ${/version (\S+)/.exec(spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} \`mode tcp\`, \`nbthread 1\`. ` +
       `Everything shares the machine's cores. HAProxy does not proxy UDP.`,
@@ -240,7 +258,8 @@ async function traffic(): Promise<string> {
     ]),
     '',
     `Added p99 latency over direct (keep-alive): knet ${fmt(keep.knet.p99 - keep.direct.p99, 2)} ms, HAProxy ${fmt(keep.haproxy.p99 - keep.direct.p99, 2)} ms. ` +
-      `Peak RSS: knet data plane ${fmt(knetRss, 0)} MiB, HAProxy ${fmt(haproxyRss, 0)} MiB.` +
+      `Peak RSS: knet data plane ${fmt(knetRss, 0)} MiB, HAProxy ${fmt(haproxyRss, 0)} MiB. ` +
+      `Keep-alive req/s per round: ${names.map((n) => `${n} ${spread[n]}`).join('; ')}.` +
       (names.some((n) => keep[n].errors || close[n].errors) ? ` wrk errors: ${names.map((n) => `${n}: ${keep[n].errors || '-'} / ${close[n].errors || '-'}`).join('; ')}.` : ''),
   ].join('\n');
   await stopAll();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { echoServer, knetBin, startCluster, type TestCluster } from '@knet/knet-app/testing';
+import { request as undiciRequest } from 'undici';
 
 const exec = promisify(execFile);
 
@@ -153,4 +154,62 @@ export class E2ECluster {
     const out = await this.jsonpath('endpoints', name, ns, '{range .subsets[*].addresses[*]}{.ip}{"\\n"}{end}');
     return out.split('\n').filter(Boolean).sort();
   }
+}
+
+// ---- Helpers for the fault-tolerance suites (faults*.test.ts) ----
+
+export interface ApiAnswer {
+  status: number;
+  /** The parsed JSON body, or undefined when the body is not JSON. */
+  body: unknown;
+  text: string;
+}
+
+/**
+ * One raw request to the apiserver as admin (over the cluster's TLS, with its token).
+ * `body` is sent as is when it is a string, else as JSON. Connection errors throw.
+ */
+export async function apiRequest(
+  cluster: TestCluster,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  timeoutMs = 30_000,
+): Promise<ApiAnswer> {
+  const res = await undiciRequest(`${cluster.apiserver}${path}`, {
+    method,
+    dispatcher: cluster.dispatcher,
+    headers: { ...cluster.authHeaders, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': contentType }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const text = await res.body.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.statusCode, body: parsed, text };
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A component's restart count as `knet up`'s supervisor reports it. */
+export function restarts(cluster: TestCluster, component: string): number {
+  const s = cluster.state().components.find((x) => x.name === component);
+  if (!s) throw new Error(`no component ${component} in the cluster state`);
+  return s.restarts;
 }

@@ -179,8 +179,9 @@ spec:
 `);
   const nodePort = Number(await c.jsonpath('svc', 'web', 'production', '{.spec.ports[0].nodePort}'));
   t.true(nodePort >= 30000 && nodePort <= 32767);
+  const nodeIP = await c.kubectlOk('get', 'nodes', '-o', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}');
   const body = await until(async () => {
-    const r = await c.curl(`http://127.0.0.1:${nodePort}/`);
+    const r = await c.curl(`http://${nodeIP}:${nodePort}/`);
     return r.code === 0 && r.stdout.startsWith('database-') ? r.stdout : undefined;
   }, 'the NodePort to answer');
   t.regex(body, /^database-\d\n$/);

@@ -24,9 +24,37 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
+/**
+ * Deepest nesting of arrays and objects a body may have. Real objects nest a few dozen levels; what
+ * handles them (validation, merges, copies) recurses, and a body nested ten thousand levels deep
+ * would overflow the stack (a 500) instead of being refused (Go's decoder stops at 10000; we recurse
+ * more per level, so stop earlier).
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** The nesting depth of JSON text, stopping as soon as it passes `max` (strings skipped). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 export function decodeJSON(buf: Buffer): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw new ApiError(errors.badRequest('the body of the request was empty'));
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new ApiError(errors.badRequest(`couldn't get version/kind; json parse error: exceeded max depth ${MAX_JSON_DEPTH}`));
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

@@ -9,7 +9,7 @@ import {
 import type { Logger } from 'pino';
 import type { Pod } from '@knet/api';
 import type { UserInfo } from '@knet/pki';
-import { decodeJSON, isPlainObject, readBody } from './body.js';
+import { decodeJSON, isPlainObject, jsonDepthExceeds, MAX_JSON_DEPTH, readBody } from './body.js';
 import { emptyNamespace } from './namespace-finalizer.js';
 import { checkFields, decodeRequestObject, PROTOBUF } from './object-decoding.js';
 import { gracePeriodFor, deletesGracefully, markTerminating } from './pod-termination.js';
@@ -320,6 +320,9 @@ export class RestHandlers {
     if (!manager) throw new ApiError(errors.badRequest('fieldManager is required for apply requests'));
     const buf = await readBody(c.req);
     let applied: unknown;
+    if (jsonDepthExceeds(buf.toString('utf8'), MAX_JSON_DEPTH)) {
+      throw new ApiError(errors.badRequest(`the apply configuration is nested deeper than ${MAX_JSON_DEPTH} levels`));
+    }
     try {
       applied = JSON.parse(buf.toString('utf8'));
     } catch {
@@ -531,6 +534,15 @@ export class RestHandlers {
 
 function send(c: Call, code: number, body: unknown): void {
   if (c.res.headersSent) return; // answered already (the request timed out)
-  if (c.warnings.length > 0) c.res.setHeader('Warning', c.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  if (c.warnings.length > 0) c.res.setHeader('Warning', c.warnings.map((w) => warningHeader(w)));
   writeJSON(c.res, code, body);
+}
+
+/**
+ * `299 - "text"`, sent as UTF-8 bytes as kube-apiserver does. Node refuses header strings beyond
+ * latin1, and a warning can quote any field name a client sent (`unknown field "😀"`).
+ */
+export function warningHeader(text: string): string {
+  const quoted = JSON.stringify(text).replace(/\x7f/g, '\\u007f'); // DEL is no header character either
+  return Buffer.from(`299 - ${quoted}`, 'utf8').toString('latin1');
 }

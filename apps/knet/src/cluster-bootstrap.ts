@@ -88,7 +88,7 @@ export async function bootstrapCluster(o: ClusterOptions): Promise<void> {
   writeKubeconfigs(o);
   const client = new KubeClient(identityConfig(o, 'admin'));
   try {
-    await registerNode(client, { name: o.nodeName, address: o.host, podCIDR: nodePodCIDR(o.clusterCIDR) });
+    await registerNode(client, { name: o.nodeName, address: o.nodeAddress, podCIDR: nodePodCIDR(o.clusterCIDR) });
     await ensureKubeDns(client, { clusterIP: serviceIP(o, 10), address: o.host, dnsPort: o.dnsPort, metricsPort: o.dnsMetricsPort });
   } finally {
     await client.close();

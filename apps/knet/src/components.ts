@@ -23,6 +23,8 @@ export interface ClusterOptions {
   clusterCIDR: string;
   clusterDomain: string;
   nodeName: string;
+  /** This node's InternalIP: NodePorts listen there. */
+  nodeAddress: string;
   /** How often ipam reconciles its allocations with the Services that exist. */
   ipamRepairInterval: string;
   /** TLS, tokens and ABAC (the default); undefined: plain HTTP, anyone may do anything (loopback only). */
@@ -44,6 +46,7 @@ export const defaultClusterOptions = {
   ipamRepairInterval: '60s',
   clusterCIDR: '127.244.0.0/16',
   clusterDomain: 'cluster.local',
+  nodeAddress: '127.0.0.1',
 } as const;
 
 const appsDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,10 +144,11 @@ export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
       ...node('proxy', [
         '--kubeconfig', componentKubeconfig(o, 'proxy'),
         '--hostname-override', o.nodeName,
+        '--nodeport-addresses', o.nodeAddress,
         '--healthz-bind-address', `${h}:${o.proxyHealthzPort}`,
         '--metrics-bind-address', `${h}:${o.proxyMetricsPort}`,
       ]),
-      ready: () => httpReady(`http://${h}:${o.proxyHealthzPort}/healthz`),
+      ready: () => httpReady(`http://${h}:${o.proxyHealthzPort}/readyz`),
     },
   ];
 }

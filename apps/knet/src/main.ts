@@ -43,6 +43,7 @@ program
   .option('--ipam-repair-interval <duration>', 'how often ipam reconciles allocations with Services', defaultClusterOptions.ipamRepairInterval)
   .option('--cluster-cidr <cidr>', 'pod range; this node takes its first /24', defaultClusterOptions.clusterCIDR)
   .option('--node-name <name>', 'name of this machine as a Node', localNodeName())
+  .option('--node-address <ip>', "this node's InternalIP, where NodePorts listen", defaultClusterOptions.nodeAddress)
   .option('--demo', 'also run the demo: a Service with two pods behind it (npm start does)')
   .option('--no-demo', 'no demo')
   .option('--insecure-plain-http', 'no TLS and no authentication (loopback only): for debugging and benchmarks')
@@ -66,6 +67,7 @@ program
         ipamRepairInterval: opts.ipamRepairInterval,
         clusterCIDR: opts.clusterCidr,
         nodeName: opts.nodeName,
+        nodeAddress: opts.nodeAddress,
       },
       Boolean(opts.detach),
       Boolean(opts.demo),

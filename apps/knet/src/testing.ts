@@ -36,7 +36,8 @@ let clusters = 0;
 
 /**
  * Address ranges of their own for each test cluster (a /20 of services, a /24 of pods and of
- * LoadBalancer IPs), so clusters running side by side never bind the same VIP or pod address.
+ * LoadBalancer IPs, a node address for NodePorts), so clusters running side by side never bind the
+ * same VIP, pod address or NodePort.
  */
 export function rangeFlags(): string[] {
   const k = (process.pid * 7 + clusters++ * 13) % 256;
@@ -44,6 +45,7 @@ export function rangeFlags(): string[] {
     '--service-cluster-ip-range', `127.${96 + (k >> 4)}.${(k & 15) << 4}.0/20`,
     '--cluster-cidr', `127.244.${k}.0/24`,
     '--load-balancer-ip-range', `127.200.${k}.0/24`,
+    '--node-address', `127.250.${k}.1`,
   ];
 }
 

@@ -145,7 +145,7 @@ function printSummary(o: ClusterOptions): void {
       `  ipam        ${o.host}:${o.ipamPort}`,
       `  dns         ${o.host}:${o.dnsPort} (kube-dns Service ${serviceIP(o, 10)}:53)`,
       `  services    ${o.serviceClusterIPRange}`,
-      `  pods        ${nodePodCIDR(o.clusterCIDR)} on node ${o.nodeName}`,
+      `  node        ${o.nodeName} (${o.nodeAddress}; pods ${nodePodCIDR(o.clusterCIDR)}, NodePorts ${o.nodePortRange})`,
       `  kubeconfig  ${o.dataDir.kubeconfig}`,
       '',
       `  export KUBECONFIG=${o.dataDir.kubeconfig}`,

@@ -75,8 +75,17 @@ export class Store {
   private closed = false;
   private closing: Promise<void> | undefined;
 
+  /**
+   * Why the last batch failed, until level is reopened. LevelDB keeps a failed log append (e.g. a
+   * full disk) as a hole it does not know about: later writes would be acknowledged yet lost on the
+   * next open. So after a failure the next write reopens the database first (which replays the log
+   * without the torn record), and fails as long as that does not work.
+   */
+  private broken: unknown;
+
   private constructor(
-    private readonly db: Db,
+    private db: Db,
+    private readonly dir: string,
     opts: StoreOptions,
   ) {
     this.window = new EventWindow(opts.watchWindow ?? DEFAULT_WATCH_WINDOW);
@@ -97,7 +106,7 @@ export class Store {
       const cause = (err as { cause?: unknown }).cause;
       throw storageError(`cannot open store at ${dir}`, cause ?? err);
     }
-    const store = new Store(db, opts);
+    const store = new Store(db, dir, opts);
     try {
       await store.load();
     } catch (err) {
@@ -353,6 +362,24 @@ export class Store {
     if (this.closed) throw new StoreError('StorageError', 'store is closed');
   }
 
+  /** Opens level afresh after a failed write; throws (and stays broken) while it cannot. */
+  private async reopen(): Promise<void> {
+    await this.db.close().catch(() => {});
+    const db = new Level<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    this.db = db;
+    try {
+      await db.open();
+    } catch (err) {
+      throw (err as { cause?: unknown }).cause ?? err;
+    }
+    // What is on disk must be what was acknowledged: the counter is the last committed write's.
+    const onDisk = await db.get(META_RV_KEY);
+    if ((onDisk ?? '0') !== String(this.rv)) {
+      throw storageError(`store on disk is at resourceVersion ${onDisk}, expected ${this.rv}`);
+    }
+    this.broken = undefined;
+  }
+
   private resourceObjects(resource: string): ResourceObjects {
     let r = this.objects.get(resource);
     if (r === undefined) this.objects.set(resource, (r = new ResourceObjects()));
@@ -436,8 +463,10 @@ export class Store {
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_RV_KEY, value: String(rv) });
       try {
+        if (this.broken !== undefined) await this.reopen();
         await this.db.batch(ops, { sync: true });
       } catch (err) {
+        this.broken ??= err;
         const failure = storageError('write was not stored', err);
         for (const w of writes) w.reject(failure);
         return;

@@ -1,14 +1,27 @@
-// Controller benchmark (issue 3): S Services × P Pods, then Pod readiness flips at a
+// npm run bench:controller (issue 3): S Services × P Pods, then Pod readiness flips at a
 // fixed rate; reports initial sync time, Ready-change → EndpointSlice-write latency
-// (from the last-change-trigger-time annotation, seen on a watch) and peak RSS.
-//   node apps/controller/dist/bench.js [--services 1000] [--pods 10] [--rate 200] [--seconds 30]
+// (from the last-change-trigger-time annotation, seen on a watch) and peak RSS. Writes bench/RESULTS.md.
+//   npm run bench:controller -- [--services 1000] [--pods 10] [--rate 200] [--seconds 30]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { EndpointSlice, Pod } from '@knet/api';
 import { KubeClient, resources } from '@knet/client';
 import { startControlPlane } from '@knet/apiserver-app/testing';
-import { CONTROLLER_MAIN, until } from './testing/harness.js';
+import { fileURLToPath } from 'node:url';
+import { fmt, machine, summarize, table, writeSection } from './results.js';
+
+const CONTROLLER_MAIN = fileURLToPath(new URL('../../apps/controller/dist/main.js', import.meta.url));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const { values } = parseArgs({
   options: { services: { type: 'string', default: '1000' }, pods: { type: 'string', default: '10' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' } },
@@ -24,7 +37,6 @@ async function pool(n: number, conc: number, fn: (i: number) => Promise<unknown>
   await Promise.all(Array.from({ length: conc }, async () => { while (next < n) await fn(next++); }));
 }
 
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const podIP = (k: number) => `127.244.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 
 const cp = await startControlPlane();
@@ -48,7 +60,8 @@ try {
       const l = await client.list<EndpointSlice>(resources.endpointslices, { namespace: ns });
       return l.items.filter((s) => (s.endpoints ?? []).length === P).length >= S || undefined;
     }, 300_000);
-    console.log(`initial sync of ${S} services / ${S * P} pods: ${Date.now() - t1} ms (process start to last slice written)`);
+    const initialSync = Date.now() - t1;
+    console.log(`initial sync of ${S} services / ${S * P} pods: ${initialSync} ms (process start to last slice written)`);
 
     const latencies: number[] = [];
     const ac = new AbortController();
@@ -80,9 +93,18 @@ try {
     await until('the last flips', () => latencies.length >= flips * 0.95 || undefined, 10_000).catch(() => undefined);
     ac.abort();
     await watching;
-    latencies.sort((a, b) => a - b);
+    const lat = summarize(latencies);
     const rssKB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${ctl.pid}/status`, 'utf8'))?.[1] ?? 0);
-    console.log(`${flips} flips at ${rate}/s: ${latencies.length} slice writes, latency p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms; controller peak RSS ${Math.round(rssKB / 1024)} MB`);
+    const rows = [
+      ['measure', 'knet', 'target', 'met'],
+      [`initial sync: ${S} Services × ${P} pods, controller start → last slice written (s)`, fmt(initialSync / 1000, 2), '≤ 3', initialSync <= 3000 ? 'yes' : 'no'],
+      [`Ready change → EndpointSlice write, ${rate} flips/s for ${seconds} s, p50 / p99 (ms)`, `${fmt(lat.p50, 0)} / ${fmt(lat.p99, 0)}`, 'p99 ≤ 50', lat.p99 <= 50 ? 'yes' : 'no'],
+      ['slice writes seen / flips', `${latencies.length} / ${flips}`, '', ''],
+      ['controller peak RSS (MiB)', fmt(rssKB / 1024, 0), '', ''],
+    ];
+    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nLatency is measured from the pod's Ready change (the slice's \`endpoints.kubernetes.io/last-change-trigger-time\`) to the slice's MODIFIED event on a watch.`;
+    console.log(body);
+    writeSection('bench:controller — endpoints controller', body);
   } finally {
     ctl.kill('SIGTERM');
     await new Promise((r) => ctl.once('exit', r));
