@@ -205,13 +205,21 @@ spec:
 });
 
 test.serial("a new pod gets its namespace's Service environment variables", async (t) => {
-  const env = await c.kubectl('get', 'svc', 'database', '-n', 'production', '-o', 'jsonpath={.spec.clusterIP}');
+  const ip = await c.jsonpath('svc', 'database', 'production', '{.spec.clusterIP}');
+  c.runPod('client', 'production', ['app=client']);
+  await c.podsReady('production', 'app=client', 1);
+  const podIP = await c.jsonpath('pod', 'client', 'production', '{.status.podIP}');
+  const env = (await c.curl(`http://${podIP}:8080/env`)).stdout;
+  t.true(env.includes(`DATABASE_SERVICE_HOST=${ip}\n`), env);
+  t.true(env.includes('DATABASE_SERVICE_PORT_HTTP=80\n'));
+  t.true(env.includes(`DATABASE_PORT_80_TCP=tcp://${ip}:80\n`));
+  t.regex(env, /^KUBERNETES_SERVICE_HOST=/m);
+  t.regex(env, /^POD_NAMESPACE=production$/m);
+  // `knet env` prints the same variables
   const printed = await sh(process.execPath, [knetBin, 'env', '-n', 'production', '--data-dir', c.cluster.dataDir]);
   t.is(printed.code, 0, printed.stderr);
-  t.true(printed.stdout.includes(`DATABASE_SERVICE_HOST=${env.stdout}\n`));
-  t.true(printed.stdout.includes('DATABASE_SERVICE_PORT_HTTP=80\n'));
-  t.true(printed.stdout.includes(`DATABASE_PORT_80_TCP=tcp://${env.stdout}:80\n`));
-  t.regex(printed.stdout, /^KUBERNETES_SERVICE_HOST=/m);
+  t.true(printed.stdout.includes(`DATABASE_SERVICE_HOST=${ip}\n`));
+  await c.stopPod('client', 'production');
 });
 
 test.serial('the kubernetes Service reaches the apiserver', async (t) => {
