@@ -181,13 +181,14 @@ function vmRssMiB(pid: number): number {
 const dir = mkdtempSync(join(tmpdir(), 'knet-bench-dns-'));
 // A /16 of its own for 10,000 ClusterIPs (test clusters get /20s inside 127.96.0.0/12).
 const cluster = await startCluster({ args: ['--service-cluster-ip-range', '127.112.0.0/16', ...process.argv.slice(2)] });
-const pool = new Pool(cluster.apiserver, { connections: CLIENTS, pipelining: 1 });
+// The apiserver speaks TLS with authentication: trust the cluster CA and send the admin's credentials.
+const pool = new Pool(cluster.apiserver, { connections: CLIENTS, pipelining: 1, connect: cluster.connect });
 let dnsmasq: ChildProcess | undefined;
 let knetDns: Awaited<ReturnType<typeof startDns>> | undefined;
 const sock = dgram.createSocket('udp4');
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await pool.request({ path, method: 'POST', headers: { ...cluster.authHeaders, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.body.json()) as Record<string, unknown>;
   if (res.statusCode !== 201) throw new Error(`POST ${path}: ${res.statusCode} ${JSON.stringify(json)}`);
   return json;

@@ -9,9 +9,14 @@ export class InvalidCidrError extends Error {
   }
 }
 
+/** Distinct client addresses remembered; a pod network has few, and the memo starts over when full. */
+const MEMO_MAX = 4096;
+
 export class ClientAcl {
   private readonly list = new BlockList();
   private empty = true;
+  // BlockList.check builds a SocketAddress per call: too dear for every query from the same few pods.
+  private readonly memo = new Map<string, boolean>();
 
   constructor(cidrs: string[]) {
     for (const c of cidrs) {
@@ -27,6 +32,15 @@ export class ClientAcl {
 
   allows(address: string): boolean {
     if (this.empty) return false;
+    const known = this.memo.get(address);
+    if (known !== undefined) return known;
+    const ok = this.check(address);
+    if (this.memo.size >= MEMO_MAX) this.memo.clear();
+    this.memo.set(address, ok);
+    return ok;
+  }
+
+  private check(address: string): boolean {
     // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d.
     const a = address.toLowerCase().startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
     if (isIPv4(a)) return this.list.check(a, 'ipv4');

@@ -73,6 +73,18 @@ for (const [cidrs, addr, want] of acl) {
   test(`acl ${cidrs.join(',') || '(none)'} ${addr}`, (t) => t.is(new ClientAcl(cidrs).allows(addr), want));
 }
 
+test('acl answers the same when asked again (memoized) and past the memo size', (t) => {
+  const a = new ClientAcl(['127.0.0.0/24']);
+  for (let round = 0; round < 2; round++) {
+    // 5,000 distinct clients: more than the memo keeps, so it starts over on the way.
+    for (let i = 0; i < 5000; i++) {
+      const addr = `127.0.${i >> 8}.${i & 255}`;
+      if (a.allows(addr) !== i < 256) return t.fail(`${addr} round ${round}`);
+    }
+  }
+  t.pass();
+});
+
 test('acl rejects bad CIDRs', (t) => {
   for (const bad of ['127.0.0.0/33', 'x/8', '::1/129', '1.2.3.4/8/9', '1.2.3.4/-1']) {
     t.throws(() => new ClientAcl([bad]), { message: /invalid CIDR/ }, bad);
