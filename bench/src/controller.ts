@@ -10,18 +10,9 @@ import { KubeClient, resources } from '@knet/client';
 import { startControlPlane } from '@knet/apiserver-app/testing';
 import { fileURLToPath } from 'node:url';
 import { fmt, machine, summarize, table, writeSection } from './results.js';
+import { until } from '@knet/component/testing';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../apps/controller/dist/main.js', import.meta.url));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const { values } = parseArgs({
   options: { services: { type: 'string', default: '1000' }, pods: { type: 'string', default: '10' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' } },

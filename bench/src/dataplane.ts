@@ -89,6 +89,17 @@ interface WrkResult {
   p50: number;
   p99: number;
   errors: string;
+  /** Requests completed in the run. */
+  requests: number;
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc: comparable across loads where req/s is not. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const hz = 100; // USER_HZ on Linux
+  return ((Number(f[11]) + Number(f[12])) * 1000) / hz;
 }
 
 function ms(v: string, unit: string): number {
@@ -105,7 +116,8 @@ function wrk(url: string, close: boolean): WrkResult {
     return m ? ms(m[1]!, m[2]!) : NaN;
   };
   const errs = [/Socket errors:.*/.exec(out)?.[0], /Non-2xx.*/.exec(out)?.[0]].filter(Boolean).join('; ');
-  return { rps, p50: p('50'), p99: p('99'), errors: errs };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  return { rps, p50: p('50'), p99: p('99'), errors: errs, requests };
 }
 
 /** One stream of `bytes` from host:port to a Node reader; GB/s (10^9 bytes). */
@@ -205,25 +217,36 @@ async function traffic(): Promise<string> {
   // Rounds interleave the three targets (in a rotating order) and each figure is the median over rounds, so
   // load from other work on the machine drifts over all three alike instead of landing on one.
   const samples = { keep: new Map<Name, WrkResult[]>(), close: new Map<Name, WrkResult[]>(), gbps: new Map<Name, number[]>(), udp: new Map<Name, number[]>() };
+  // Proxy CPU per request (µs): how much work each proxy does, independent of how much CPU it was given.
+  const cpuPerReq = { keep: new Map<Name, number[]>(), close: new Map<Name, number[]>() };
+  const pids: Record<Name, number | undefined> = { direct: undefined, knet: knet.child.pid, haproxy: haproxy.pid };
+  const measured = (n: Name, close: boolean): WrkResult => {
+    const c0 = cpuMs(pids[n]);
+    const r = wrk(targets[n].http, close);
+    (close ? cpuPerReq.close : cpuPerReq.keep).get(n)!.push(((cpuMs(pids[n]) - c0) * 1000) / r.requests);
+    return r;
+  };
   for (const n of names) {
     samples.keep.set(n, []);
     samples.close.set(n, []);
     samples.gbps.set(n, []);
     samples.udp.set(n, []);
+    cpuPerReq.keep.set(n, []);
+    cpuPerReq.close.set(n, []);
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (let j = 0; j < names.length; j++) {
       const n = names[(j + round) % names.length]!;
       console.error(`· round ${round + 1}/${ROUNDS} ${n}: keep-alive, Connection: close, 1 GiB${targets[n].udp ? ', UDP' : ''}`);
-      samples.keep.get(n)!.push(wrk(targets[n].http, false));
-      samples.close.get(n)!.push(wrk(targets[n].http, true));
+      samples.keep.get(n)!.push(measured(n, false));
+      samples.close.get(n)!.push(measured(n, true));
       samples.gbps.get(n)!.push(await bulk(targets[n].bulk[0], targets[n].bulk[1], 2 ** 30));
       const u = targets[n].udp;
       samples.udp.get(n)!.push(u ? await udpRate(u[0], u[1]) : NaN);
     }
   }
   const med = (xs: number[]) => summarize(xs).p50;
-  const medWrk = (rs: WrkResult[]): WrkResult => ({ rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), errors: rs.map((r) => r.errors).filter(Boolean).join('; ') });
+  const medWrk = (rs: WrkResult[]): WrkResult => ({ rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), errors: rs.map((r) => r.errors).filter(Boolean).join('; '), requests: med(rs.map((r) => r.requests)) });
   const keep = {} as Record<Name, WrkResult>;
   const close = {} as Record<Name, WrkResult>;
   const gbps = {} as Record<Name, number>;
@@ -253,6 +276,8 @@ async function traffic(): Promise<string> {
       row('Connection: close req/s (new conns/s)', (n) => close[n].rps),
       row('Connection: close p50 ms', (n) => close[n].p50, 2),
       row('Connection: close p99 ms', (n) => close[n].p99, 2),
+      row('keep-alive proxy CPU µs / request', (n) => (n === 'direct' ? NaN : med(cpuPerReq.keep.get(n)!)), 1),
+      row('Connection: close proxy CPU µs / connection', (n) => (n === 'direct' ? NaN : med(cpuPerReq.close.get(n)!)), 1),
       row('1 GiB stream GB/s', (n) => gbps[n], 2),
       row('UDP echo round trips/s', (n) => udp[n]),
     ]),

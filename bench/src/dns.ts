@@ -26,6 +26,7 @@ import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { startDns } from '@knet/dns-app/testing';
 import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+import { seededRandom } from '@knet/component/testing';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const NAMESPACES = 10;
@@ -51,18 +52,6 @@ const missingTools = ['dnsperf', 'dnsmasq'].filter((c) => !have(c));
 if (missingTools.length > 0) {
   console.error(`bench:dns needs ${missingTools.join(' and ')}: install with\n  sudo apt-get install -y dnsperf dnsmasq`);
   process.exit(1);
-}
-
-/** Deterministic PRNG (mulberry32), so every run asks the same questions. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function freeUdpPort(): Promise<number> {
@@ -242,7 +231,7 @@ try {
   dnsmasq.stderr!.on('data', (d) => (dnsmasqOut += d));
 
   // 3. Queries: 90% existing, 10% missing, shuffled.
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const lines: string[] = [];
   for (let n = 0; n < QUERY_LINES; n++) {
     const i = Math.floor(rand() * SERVICES);

@@ -19,15 +19,20 @@ interface Status {
 }
 
 const NS = 'default';
-const base = `/api/v1/namespaces/${NS}/endpoints`;
+const base = `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`;
 
-/** A selector-less Endpoints object: written by nobody but this test, and no ipam allocation behind it. */
-function endpoints(name: string, fill = ''): unknown {
+/**
+ * An EndpointSlice of no Service and no controller: written by nobody but this test, and no ipam
+ * allocation behind it. (Endpoints without a Service would be the controller's to clean up.)
+ */
+function slice(name: string, fill = ''): unknown {
   return {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
     metadata: { name, annotations: { 'knet.test/fill': fill } },
-    subsets: [{ addresses: [{ ip: '127.244.250.1' }], ports: [{ port: 8080, protocol: 'TCP' }] }],
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['127.244.250.1'], conditions: { ready: true } }],
+    ports: [{ port: 8080, protocol: 'TCP' }],
   };
 }
 
@@ -82,7 +87,7 @@ test.serial('disk full under the apiserver: 5xx Status on writes, reads work, no
   // What is there before the disk fills: it must come back unchanged.
   const kept = new Map<string, Obj>();
   for (let i = 0; i < 50; i++) {
-    const r = await apiRequest(cl, 'POST', base, endpoints(`kept-${i}`, 'x'.repeat(1000)));
+    const r = await apiRequest(cl, 'POST', base, slice(`kept-${i}`, 'x'.repeat(1000)));
     t.is(r.status, 201, r.text);
     const o = r.body as Obj;
     kept.set(o.metadata.name, o);
@@ -98,14 +103,14 @@ test.serial('disk full under the apiserver: 5xx Status on writes, reads work, no
   const acked = new Map<string, Obj>();
   await until(async () => {
     const name = `full-${n++}`;
-    const r = await apiRequest(cl, 'POST', base, endpoints(name, 'y'.repeat(4000)));
+    const r = await apiRequest(cl, 'POST', base, slice(name, 'y'.repeat(4000)));
     if (r.status === 201) acked.set(name, r.body as Obj);
     else failed.push(r);
     return failed.length >= 5 ? true : undefined;
   }, 'writes to fail on the full disk', 60_000);
   // Once the disk is full, every kind of write fails the same way.
   const kinds: ApiAnswer[] = [
-    await apiRequest(cl, 'PUT', `${base}/kept-0`, { ...(endpoints('kept-0', 'z'.repeat(4000)) as object) }),
+    await apiRequest(cl, 'PUT', `${base}/kept-0`, { ...(slice('kept-0', 'z'.repeat(4000)) as object) }),
     await apiRequest(cl, 'PATCH', `${base}/kept-1`, { metadata: { annotations: { 'knet.test/fill': 'w'.repeat(4000) } } }, 'application/merge-patch+json'),
     await apiRequest(cl, 'DELETE', `${base}/kept-2`),
     await apiRequest(cl, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'on-a-full-disk' } }),
@@ -134,10 +139,10 @@ test.serial('disk full under the apiserver: 5xx Status on writes, reads work, no
   // Space returns: writes work again, without a restart.
   rmSync(filler);
   await until(async () => {
-    const r = await apiRequest(cl, 'POST', base, endpoints(`after-${n++}`));
+    const r = await apiRequest(cl, 'POST', base, slice(`after-${n++}`));
     return r.status === 201 ? true : undefined;
   }, 'writes to work again once the filler is deleted', 30_000);
-  const put = await apiRequest(cl, 'PUT', `${base}/kept-0`, endpoints('kept-0', 'again'));
+  const put = await apiRequest(cl, 'PUT', `${base}/kept-0`, slice('kept-0', 'again'));
   t.is(put.status, 200, put.text);
   kept.set('kept-0', put.body as Obj);
   t.is(cl.pid('apiserver'), pid, 'the apiserver was not restarted');

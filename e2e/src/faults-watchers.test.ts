@@ -11,6 +11,8 @@ const WATCHERS = 1000;
 const CHANGES = 300;
 const NS = 'watched';
 const SEQ = 'knet.test/seq';
+/** EndpointSlices of no Service: nobody but this test writes them (the controller leaves them alone). */
+const COLLECTION = `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`;
 
 interface WatchEvent {
   type: string;
@@ -40,7 +42,7 @@ class Watcher {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const path = `/api/v1/namespaces/${NS}/endpoints?watch=1&allowWatchBookmarks=true&resourceVersion=${this.rv}`;
+        const path = `${COLLECTION}?watch=1&allowWatchBookmarks=true&resourceVersion=${this.rv}`;
         const res = await request(`${this.cluster.apiserver}${path}`, {
           dispatcher: this.agent,
           headers: this.cluster.authHeaders,
@@ -95,12 +97,14 @@ async function change(cluster: TestCluster, i: number): Promise<boolean> {
   const annotations = { [SEQ]: String(i) };
   const r =
     i % 3 === 2
-      ? await apiRequest(cluster, 'PATCH', `/api/v1/namespaces/${NS}/endpoints/e-${i - 2}`, { metadata: { annotations } }, 'application/merge-patch+json')
-      : await apiRequest(cluster, 'POST', `/api/v1/namespaces/${NS}/endpoints`, {
-        apiVersion: 'v1',
-        kind: 'Endpoints',
+      ? await apiRequest(cluster, 'PATCH', `${COLLECTION}/e-${i - 2}`, { metadata: { annotations } }, 'application/merge-patch+json')
+      : await apiRequest(cluster, 'POST', COLLECTION, {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
         metadata: { name: `e-${i}`, annotations },
-        subsets: [{ addresses: [{ ip: '127.244.251.1' }], ports: [{ port: 80 }] }],
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['127.244.251.1'], conditions: { ready: true } }],
+        ports: [{ port: 80, protocol: 'TCP' }],
       });
   // 409 AlreadyExists: an earlier attempt was stored, though its answer was lost with the apiserver.
   if (r.status === 200 || r.status === 201 || (r.status === 409 && (r.body as { reason?: string }).reason === 'AlreadyExists')) return true;
@@ -121,7 +125,7 @@ test('apiserver kill -9 with 1,000 watchers: every one resumes and sees every ch
 
   const ns = await apiRequest(cluster, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   t.is(ns.status, 201, ns.text);
-  const list = await apiRequest(cluster, 'GET', `/api/v1/namespaces/${NS}/endpoints`);
+  const list = await apiRequest(cluster, 'GET', COLLECTION);
   const rv0 = (list.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   for (let i = 0; i < WATCHERS; i++) watchers.push(new Watcher(cluster, agent, rv0));
   await until(async () => (watchers.every((w) => w.connected) ? true : undefined), `${WATCHERS} watches open`, 60_000);

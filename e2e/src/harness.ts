@@ -195,17 +195,7 @@ export async function apiRequest(
   return { status: res.statusCode, body: parsed, text };
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@knet/component/testing';
 
 /** A component's restart count as `knet up`'s supervisor reports it. */
 export function restarts(cluster: TestCluster, component: string): number {

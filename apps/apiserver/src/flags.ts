@@ -1,4 +1,5 @@
 // Flag values the apiserver accepts, parsed with clear errors (pure, unit-tested).
+import { goDuration } from '@knet/component';
 
 export function parseHostPort(v: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d+)$/.exec(v.trim());
@@ -10,11 +11,10 @@ export function parseHostPort(v: string): { host: string; port: number } {
 
 /** "60s", "500ms", "2m", "1h" or plain seconds → milliseconds. */
 export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new Error(`invalid duration ${JSON.stringify(v)}: expected e.g. 500ms, 60s, 2m`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+  const text = v.trim();
+  const ms = goDuration(/^\d+(?:\.\d+)?$/.test(text) ? `${text}s` : text);
+  if (ms === null) throw new Error(`invalid duration ${JSON.stringify(v)}: expected e.g. 500ms, 60s, 2m`);
+  return ms;
 }
 
 export function parseCIDRList(v: string): string[] {

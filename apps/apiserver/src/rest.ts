@@ -288,11 +288,7 @@ export class RestHandlers {
       try {
         patched = applyPatch(type, old, patch, schema);
       } catch (err) {
-        if (err instanceof PatchError) {
-          throw new ApiError(failure(422, 'Invalid', `the server rejected our request due to an error in our request: ${err.message}`,
-            { causes: [{ reason: 'FieldValueInvalid', message: err.message, field: 'patch' }] }));
-        }
-        throw err;
+        throw patchFailure(err);
       }
       if (!isPlainObject(patched) || !isPlainObject(patched['metadata'])) {
         throw new ApiError(errors.badRequest('the patch produced an object without metadata'));
@@ -349,10 +345,23 @@ export class RestHandlers {
       try {
         current = await this.opts.store.get(storeKey(info), path.namespace ?? '', path.name!);
       } catch (err) {
-        if (storeErrorReason(err) === 'NotFound' && !path.subresource) return this.create(c, applyCreate(obj, manager, schema));
+        if (storeErrorReason(err) === 'NotFound' && !path.subresource) {
+          let created: KubeObject;
+          try {
+            created = applyCreate(obj, manager, schema);
+          } catch (e) {
+            throw patchFailure(e);
+          }
+          return this.create(c, created);
+        }
         throw this.storeFailure(err, info, path.name!);
       }
-      const next = applyUpdate(current, obj, manager, schema);
+      let next: KubeObject;
+      try {
+        next = applyUpdate(current, obj, manager, schema);
+      } catch (err) {
+        throw patchFailure(err); // e.g. a list element without its merge key
+      }
       next.metadata.resourceVersion = current.metadata.resourceVersion!;
       const result = await this.commitUpdate(c, next, current);
       if (result === 'conflict' && attempt < MAX_RETRIES) continue;
@@ -530,6 +539,13 @@ export class RestHandlers {
     const s = fromStoreError(err, info.plural, info.group, name);
     return s ? new ApiError(s) : err;
   }
+}
+
+/** A patch that cannot be applied to the object is the client's error: 422, as for PATCH. */
+function patchFailure(err: unknown): unknown {
+  if (!(err instanceof PatchError)) return err;
+  return new ApiError(failure(422, 'Invalid', `the server rejected our request due to an error in our request: ${err.message}`,
+    { causes: [{ reason: 'FieldValueInvalid', message: err.message, field: 'patch' }] }));
 }
 
 function send(c: Call, code: number, body: unknown): void {

@@ -9,6 +9,7 @@ import test from 'ava';
 import { Agent, request } from 'undici';
 import { createCA, ensureIdentities, issueClientCert, KNET_USERS, podIdentity } from '@knet/pki';
 import { APISERVER_MAIN, kubeconfig, startControlPlane, type ControlPlane } from './testing.js';
+import { until as pollUntil } from '@knet/component/testing';
 
 let cp: ControlPlane;
 let dir: string;
@@ -218,15 +219,7 @@ function slowRequest(url: string, caPem: string, method: string, path: string, t
   return { socket, response, end: () => socket.destroy() };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> => pollUntil(what, fn, ms, 25);
 
 test('limits: in-flight floods get 429 + Retry-After, watches are capped per user, slow requests time out with 504', async (t) => {
   const limited = await startControlPlane({

@@ -1,5 +1,6 @@
 // Flag parsing for the controller (kube-controller-manager's names where it has them).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { goDuration } from '@knet/component';
 
 export interface ControllerFlags {
   kubeconfig?: string;
@@ -26,9 +27,9 @@ function intIn(min: number, max: number, what: string) {
 
 /** '1s', '500ms', '0': a Go-style duration in milliseconds. */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
-  if (!m || (m[2] === undefined && Number(m[1]) !== 0)) throw new InvalidArgumentError('must be a duration such as 0, 100ms or 1s.');
-  return Math.round(Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 'ms']!);
+  const ms = goDuration(s);
+  if (ms === null) throw new InvalidArgumentError('must be a duration such as 0, 100ms or 1s.');
+  return ms;
 }
 
 export function parseFlags(argv: string[]): ControllerFlags {

@@ -1,6 +1,5 @@
 // /healthz (200 once the informers synced), /readyz (same) and /metrics.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '@knet/component';
 import type { Registry } from 'prom-client';
 
 export interface HealthServer {
@@ -9,7 +8,7 @@ export interface HealthServer {
 }
 
 export async function startHealthServer(opts: { host: string; port: number; registry: Registry; healthy: () => boolean }): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
+  const listener = await listenHttp(opts.host, opts.port, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/readyz' || path === '/livez') {
       const ok = path === '/livez' || opts.healthy();
@@ -33,19 +32,5 @@ export async function startHealthServer(opts: { host: string; port: number; regi
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { port: listener.port, close: listener.close };
 }

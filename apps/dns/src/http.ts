@@ -1,6 +1,5 @@
 // /metrics, /health and /ready on one listener (CoreDNS serves them from its prometheus, health and ready plugins).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '@knet/component';
 import type { Registry } from 'prom-client';
 import type { HostPort } from './flags.js';
 
@@ -17,7 +16,7 @@ export interface StatusServerOptions {
 }
 
 export async function startStatusServer(opts: StatusServerOptions): Promise<StatusServer> {
-  const server: Server = createServer((req, res) => {
+  const listener = await listenHttp(opts.listen.host, opts.listen.port, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const text = (code: number, body: string): void => {
       res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
@@ -37,19 +36,5 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     }
     text(404, 'not found\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listen.port, opts.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { port: listener.port, close: listener.close };
 }

@@ -1,5 +1,6 @@
 // Flag parsing for the ipam app (names as kube-apiserver spells them where it has them).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { goDuration } from '@knet/component';
 
 export interface IpamFlags {
   listen: string;
@@ -26,13 +27,9 @@ export interface IpamFlags {
 
 /** '60s', '500ms', '2m', '1h', or '0' (off), as Go durations are written. */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (m === null || (m[2] === undefined && Number(m[1]) !== 0)) {
-    throw new InvalidArgumentError('must be a duration such as 60s, 500ms or 2m (0 turns repair off).');
-  }
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const unit = units[m[2] ?? 'ms'] ?? 1;
-  return Math.round(Number(m[1]) * unit);
+  const ms = goDuration(s);
+  if (ms === null) throw new InvalidArgumentError('must be a duration such as 60s, 500ms or 2m (0 turns repair off).');
+  return ms;
 }
 
 const list = (s: string): string[] =>

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
+import { until as pollUntil } from '@knet/component/testing';
 
 export const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -42,14 +43,9 @@ export function spawnIpam(t: ExecutionContext, args: string[]): IpamProcess {
   return { child, lines, stderr: () => err, exited };
 }
 
-export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The shared poller with this suite's longer default deadline (a child process starts). */
+export function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
+  return pollUntil(what, fn, ms);
 }
 
 export function logLines(p: IpamProcess): Record<string, unknown>[] {

@@ -26,8 +26,13 @@ export function freePort(): Promise<number> {
 /** `knet up` flags that put every component on a free port, so test clusters never collide. */
 export async function portFlags(): Promise<string[]> {
   const flags: string[] = [];
+  // A port closed a moment ago can be handed out again at once: never give two flags the same one.
+  const taken = new Set<number>();
   for (const flag of ['--api-port', '--ipam-port', '--dns-port', '--dns-metrics-port', '--controller-healthz-port', '--proxy-healthz-port', '--proxy-metrics-port']) {
-    flags.push(flag, String(await freePort()));
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    flags.push(flag, String(port));
   }
   return flags;
 }

@@ -1,6 +1,7 @@
 // Flag parsing, with kube-proxy's flag names where it has them.
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { goDuration } from '@knet/component';
 import { parseCidr } from './addresses.js';
 
 export interface ProxyFlags {
@@ -20,19 +21,10 @@ export interface ProxyFlags {
 
 /** '30s', '500ms', '2m', '1h', '1h30m' or '0', as Go durations are written. */
 export function parseDuration(s: string): number {
-  const text = s.trim();
-  if (text === '0') return 0;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = text;
-  while (rest !== '') {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (m === null) throw new InvalidArgumentError(`${JSON.stringify(s)} is not a duration such as 30s, 500ms or 1m.`);
-    total += Number(m[1]) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  if (text === '') throw new InvalidArgumentError('a duration is required, such as 30s.');
-  return Math.round(total);
+  if (s.trim() === '') throw new InvalidArgumentError('a duration is required, such as 30s.');
+  const ms = goDuration(s);
+  if (ms === null) throw new InvalidArgumentError(`${JSON.stringify(s)} is not a duration such as 30s, 500ms or 1m.`);
+  return ms;
 }
 
 function bindAddress(s: string): string {

@@ -1,5 +1,6 @@
 // The two small HTTP endpoints kube-proxy has: healthz (/healthz, /livez) and metrics (/metrics).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeHttp, listenHttp } from '@knet/component';
 import type { Registry } from 'prom-client';
 import type { SyncHealth } from './sync-health.js';
 
@@ -42,23 +43,8 @@ export function metricsHandler(registry: Registry): Handler {
 export async function serve(address: string, handler: Handler): Promise<{ server: Server; address: string }> {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(colon + 1));
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address();
-  const bound = typeof a === 'object' && a !== null ? a.port : port;
-  return { server, address: `${host.includes(':') ? `[${host}]` : host}:${bound}` };
+  const { server, port } = await listenHttp(host, Number(address.slice(colon + 1)), handler);
+  return { server, address: `${host.includes(':') ? `[${host}]` : host}:${port}` };
 }
 
-export function closeServer(s: Server): Promise<void> {
-  return new Promise((resolve) => {
-    s.close(() => resolve());
-    s.closeAllConnections();
-  });
-}
+export const closeServer: (s: Server) => Promise<void> = closeHttp;

@@ -41,6 +41,11 @@ export class AffinityTable {
     }
   }
 
+  /** Forgets a client, e.g. when the backend it was just given failed to connect. */
+  delete(client: string): void {
+    this.entries.delete(client);
+  }
+
   get size(): number {
     return this.entries.size;
   }

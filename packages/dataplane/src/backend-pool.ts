@@ -36,7 +36,8 @@ export function eligibleBackends(backends: readonly Backend[], localOnly = false
  */
 export class BackendPool {
   readonly targets: readonly Target[];
-  private readonly byKey: ReadonlyMap<string, Target>;
+  /** Only for large pools: a scan of a few targets is as fast as a Map and holds no memory. */
+  private readonly byKey: ReadonlyMap<string, Target> | undefined;
   private cursor = 0;
 
   constructor(backends: readonly Backend[], localOnly = false, previous?: BackendPool) {
@@ -46,7 +47,7 @@ export class BackendPool {
       port: b.port,
       family: b.address.includes(':') ? 6 : 4,
     }));
-    this.byKey = new Map(this.targets.map((t) => [t.key, t]));
+    if (this.targets.length > 16) this.byKey = new Map(this.targets.map((t) => [t.key, t]));
     if (previous && this.targets.length > 0) this.cursor = previous.cursor % this.targets.length;
   }
 
@@ -55,7 +56,9 @@ export class BackendPool {
   }
 
   get(key: string): Target | undefined {
-    return this.byKey.get(key);
+    if (this.byKey !== undefined) return this.byKey.get(key);
+    for (const t of this.targets) if (t.key === key) return t;
+    return undefined;
   }
 
   /** The next target in round-robin order, or undefined when the pool is empty. */

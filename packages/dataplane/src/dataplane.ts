@@ -1,18 +1,47 @@
 import { describeBindError } from './bind-error.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { TcpListener } from './tcp-listener.js';
-import type { ApplyError, ApplyResult, DataplaneOptions, ServiceEntry, ServiceStats } from './types.js';
+import type { ApplyError, ApplyResult, Backend, DataplaneOptions, ServiceEntry, ServiceStats } from './types.js';
 import { UdpListener } from './udp-listener.js';
 import { validateEntry } from './validate.js';
 
 type Listener = TcpListener | UdpListener;
 
 /** What forces a re-bind when it changes; everything else is swapped in place. */
-const bindIdentity = (e: ServiceEntry): string => `${e.protocol} ${e.address} ${e.port}`;
+const sameBinding = (a: ServiceEntry, b: ServiceEntry): boolean =>
+  a.protocol === b.protocol && a.address === b.address && a.port === b.port;
 
-/** Everything else that matters, to skip updates that change nothing. */
-const settingsIdentity = (e: ServiceEntry): string =>
-  JSON.stringify([e.backends, e.affinity ?? null, e.proxyProtocol ?? null, e.localOnly ?? false, e.labels ?? null]);
+function sameBackends(a: readonly Backend[], b: readonly Backend[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.address !== y.address || x.port !== y.port || x.ready !== y.ready || x.serving !== y.serving) return false;
+    if (x.terminating !== y.terminating || (x.nodeLocal ?? false) !== (y.nodeLocal ?? false)) return false;
+  }
+  return true;
+}
+
+function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.hasOwn(b, k) || a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Everything else that matters, compared field by field: an update that changes nothing is skipped. */
+export function sameSettings(a: ServiceEntry, b: ServiceEntry): boolean {
+  return (
+    sameBackends(a.backends, b.backends) &&
+    a.affinity?.type === b.affinity?.type &&
+    a.affinity?.timeoutSeconds === b.affinity?.timeoutSeconds &&
+    a.proxyProtocol === b.proxyProtocol &&
+    (a.localOnly ?? false) === (b.localOnly ?? false) &&
+    sameLabels(a.labels, b.labels)
+  );
+}
 
 /** A private copy, so a caller mutating its table later cannot change what we run. */
 function copyEntry(e: ServiceEntry): ServiceEntry {
@@ -37,6 +66,8 @@ function copyEntry(e: ServiceEntry): ServiceEntry {
 export class Dataplane {
   private readonly settings: Settings;
   private readonly listeners = new Map<string, Listener>();
+  /** Per bound key, the caller's object it was last given: given again, it is known unchanged without reading it. */
+  private readonly given = new Map<string, ServiceEntry>();
   /** Listeners removed by apply() whose connections are still draining. */
   private readonly retired = new Set<Listener>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -68,26 +99,38 @@ export class Dataplane {
       for (const e of table) result.errors.push({ key: String(e?.key), reason: 'Closed', error: 'dataplane is closed' });
       return result;
     }
+    // Work is proportional to what changed: an entry object given again is taken as is (entries are immutable
+    // to us, as objects in an informer cache are); only new objects are validated, compared and copied.
     const desired = new Map<string, ServiceEntry>();
+    const sources = new Map<string, ServiceEntry>();
     const keep = new Set<string>();
     for (const e of table) {
-      const problems = validateEntry(e);
       const key = typeof e?.key === 'string' ? e.key : String(e?.key);
+      if (this.given.get(key) === e && !desired.has(key)) {
+        desired.set(key, this.listeners.get(key)!.entry);
+        sources.set(key, e);
+        continue;
+      }
+      const problems = validateEntry(e);
       if (problems.length === 0 && desired.has(key)) problems.push('key: Duplicate value: another entry has this key');
       if (problems.length > 0) {
         result.errors.push({ key, reason: 'Invalid', error: problems.join('; ') });
         keep.add(key);
         continue;
       }
-      desired.set(key, copyEntry(e));
+      const running = this.listeners.get(key)?.entry;
+      // Equal to what runs: keep the running copy, so the loops below see it unchanged.
+      desired.set(key, running !== undefined && sameBinding(e, running) && sameSettings(e, running) ? running : copyEntry(e));
+      sources.set(key, e);
     }
 
     // Close first, so an address:port that moves to another key is free to bind.
     for (const [key, l] of this.listeners) {
       if (keep.has(key)) continue;
       const want = desired.get(key);
-      if (want !== undefined && bindIdentity(want) === bindIdentity(l.entry)) continue;
+      if (want !== undefined && sameBinding(want, l.entry)) continue;
       this.listeners.delete(key);
+      this.given.delete(key);
       this.retire(l);
       result.closed.push(key);
     }
@@ -96,16 +139,18 @@ export class Dataplane {
     for (const [key, want] of desired) {
       const l = this.listeners.get(key);
       if (l !== undefined) {
-        if (settingsIdentity(want) !== settingsIdentity(l.entry)) {
+        if (want !== l.entry) {
           l.update(want);
           result.updated.push(key);
         }
+        this.given.set(key, sources.get(key)!);
         continue;
       }
       opening.push(
         (want.protocol === 'TCP' ? TcpListener.open(want, this.settings) : UdpListener.open(want, this.settings)).then(
           (opened) => {
             this.listeners.set(key, opened);
+            this.given.set(key, sources.get(key)!);
             result.opened.push(key);
           },
           (err: unknown) => {
@@ -176,6 +221,7 @@ export class Dataplane {
   private async closeListeners(): Promise<void> {
     const all = [...this.listeners.values(), ...this.retired];
     this.listeners.clear();
+    this.given.clear();
     this.retired.clear();
     await Promise.all(all.map((l) => l.close()));
   }

@@ -4,6 +4,7 @@ import { BackendPool, targetKey, type Target } from './backend-pool.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
 import { Counters, type Settings } from './settings.js';
 import type { ServiceEntry } from './types.js';
+import { Sweeper, sweepEvery } from './sweeper.js';
 
 const connectTimeoutError = (ms: number): Error =>
   Object.assign(new Error(`connect ETIMEDOUT after ${ms} ms`), { code: 'ETIMEDOUT' });
@@ -18,8 +19,12 @@ export class TcpListener {
   readonly conns = new Set<TcpConnection>();
   pool: BackendPool;
   affinity: AffinityTable | undefined;
-  private listed: Set<string>;
-  private readonly drainTimers = new Set<NodeJS.Timeout>();
+  /** Created on first use: most listeners never drain anything (memory at 10,000 Services). */
+  private drainTimers: Set<NodeJS.Timeout> | undefined;
+  /** Connections waiting for their backend to accept, checked against connectTimeoutMs. */
+  readonly connecting: Sweeper<TcpConnection>;
+  /** Established connections, checked for idleTimeoutMs without traffic (when it is not 0). */
+  readonly idle: Sweeper<TcpConnection>;
   private retired = false;
   /** Settles once the server is closed and its last connection is gone. */
   private readonly closedEvent: Promise<void>;
@@ -30,9 +35,21 @@ export class TcpListener {
     readonly settings: Settings,
   ) {
     this.pool = new BackendPool(entry.backends, entry.localOnly);
-    this.listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
     if (entry.affinity) this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, settings.now);
     this.closedEvent = new Promise((resolve) => server.once('close', () => resolve()));
+    const connectMs = settings.connectTimeoutMs;
+    this.connecting = new Sweeper(sweepEvery(connectMs), (c, now) => {
+      if (now - c.since >= connectMs && c.upstream !== undefined) c.connectFailed(c.upstream, connectTimeoutError(connectMs));
+    });
+    const idleMs = settings.idleTimeoutMs;
+    this.idle = new Sweeper(sweepEvery(idleMs), (c, now) => {
+      // Bytes either way on the client socket (everything from the backend is written to it) count as activity.
+      const seen = c.client.bytesRead + (c.client.bytesWritten ?? 0);
+      if (seen !== c.seenBytes) {
+        c.seenBytes = seen;
+        c.since = now;
+      } else if (now - c.since >= idleMs) c.destroy();
+    });
   }
 
   /** Binds; rejects with the listen error (EADDRINUSE, EACCES...). */
@@ -65,7 +82,6 @@ export class TcpListener {
   update(entry: ServiceEntry): void {
     this.entry = entry;
     this.pool = new BackendPool(entry.backends, entry.localOnly, this.pool);
-    this.listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
     if (entry.affinity) {
       if (this.affinity) this.affinity.setTimeout(entry.affinity.timeoutSeconds * 1000);
       else this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, this.settings.now);
@@ -73,18 +89,20 @@ export class TcpListener {
       this.affinity.close();
       this.affinity = undefined;
     }
+    if (this.conns.size === 0) return;
+    const listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
     const doomed: TcpConnection[] = [];
-    for (const c of this.conns) if (c.target !== undefined && !this.listed.has(c.target.key)) doomed.push(c);
+    for (const c of this.conns) if (c.target !== undefined && !listed.has(c.target.key)) doomed.push(c);
     if (doomed.length > 0) this.drainLater(doomed);
   }
 
   private drainLater(conns: TcpConnection[]): void {
     const timer = setTimeout(() => {
-      this.drainTimers.delete(timer);
+      this.drainTimers?.delete(timer);
       for (const c of conns) c.destroy();
     }, this.settings.drainMs);
     timer.unref();
-    this.drainTimers.add(timer);
+    (this.drainTimers ??= new Set()).add(timer);
   }
 
   /** Stops accepting now; established connections are closed after drainMs. */
@@ -99,8 +117,10 @@ export class TcpListener {
   /** Stops accepting and closes every connection now. */
   close(): Promise<void> {
     this.retire();
-    for (const t of this.drainTimers) clearTimeout(t);
-    this.drainTimers.clear();
+    for (const t of this.drainTimers ?? []) clearTimeout(t);
+    this.drainTimers = undefined;
+    this.connecting.close();
+    this.idle.close();
     for (const c of this.conns) c.destroy();
     return this.closedEvent;
   }
@@ -137,38 +157,117 @@ export class TcpListener {
 
 function ignore(): void {}
 
+// The per-connection path allocates no closures: every handler below is shared, finds its connection through
+// this tag on the socket, and runs with `this` bound to the socket that emitted the event.
+const CONN = Symbol('knet.tcpConnection');
+type Tagged = Socket & { [CONN]?: TcpConnection };
+const tag = (s: Socket, c: TcpConnection): void => {
+  (s as Tagged)[CONN] = c;
+};
+const connOf = (s: Socket): TcpConnection | undefined => (s as Tagged)[CONN];
+/** The connection whose current upstream is `up`, or undefined for an abandoned attempt. */
+const ownerOf = (up: Socket): TcpConnection | undefined => {
+  const c = connOf(up);
+  return c !== undefined && c.upstream === up ? c : undefined;
+};
+
+/**
+ * Half-closes `s` for writing. When its peer has already sent FIN and nothing is queued, close() sends the same
+ * FIN as shutdown() would, and saves a syscall and a poll round trip per connection.
+ */
+function endWrites(s: Socket): void {
+  if (s.destroyed) return;
+  if (s.readableEnded && s.writableLength === 0) s.destroy();
+  else s.end();
+}
+
+// Client → upstream. A false write pauses the reader until the writer drains: memory stays at the socket buffers.
+function onClientData(this: Socket, chunk: Buffer): void {
+  const up = connOf(this)?.upstream;
+  if (up !== undefined && !up.write(chunk)) this.pause();
+}
+function onClientEnd(this: Socket): void {
+  const up = connOf(this)?.upstream;
+  if (up !== undefined) endWrites(up);
+}
+function onClientDrain(this: Socket): void {
+  connOf(this)?.upstream?.resume();
+}
+function onClientError(this: Socket, err: Error): void {
+  const c = connOf(this);
+  const up = c?.upstream;
+  if (c === undefined || up === undefined) return;
+  if (code(err) === 'ECONNRESET' && c.connected) up.resetAndDestroy();
+  else up.destroy();
+}
+function onClientClose(this: Socket): void {
+  const c = connOf(this);
+  if (c === undefined) return;
+  const l = c.l;
+  l.counters.bytesIn += this.bytesRead;
+  l.counters.bytesOut += this.bytesWritten ?? 0;
+  l.conns.delete(c);
+  l.connecting.delete(c);
+  l.idle.delete(c);
+  const up = c.upstream;
+  if (up === undefined || up.destroyed) return;
+  if (!c.connected) up.destroy();
+  else {
+    // Both FINs are through; the upstream only flushes what is left. Bound that by the idle timeout.
+    const idle = l.settings.idleTimeoutMs;
+    if (idle > 0) {
+      up.setTimeout(idle);
+      up.on('timeout', onUpstreamTimeout);
+    }
+  }
+}
+
+// Upstream → client, the mirror image.
+function onUpstreamData(this: Socket, chunk: Buffer): void {
+  const c = ownerOf(this);
+  if (c !== undefined && !c.client.write(chunk)) this.pause();
+}
+function onUpstreamEnd(this: Socket): void {
+  const c = ownerOf(this);
+  if (c !== undefined) endWrites(c.client);
+}
+function onUpstreamDrain(this: Socket): void {
+  if (ownerOf(this) !== undefined) connOf(this)!.client.resume();
+}
+function onUpstreamConnect(this: Socket): void {
+  ownerOf(this)?.established(this);
+}
+/** Set only once the client has closed: bounds how long the upstream may take to flush what is left. */
+function onUpstreamTimeout(this: Socket): void {
+  this.destroy();
+}
+function onUpstreamError(this: Socket, err: Error): void {
+  const c = ownerOf(this);
+  if (c === undefined) return;
+  if (!c.connected) c.connectFailed(this, err);
+  else if (code(err) === 'ECONNRESET') c.client.resetAndDestroy();
+  else c.client.destroy();
+}
+
 /** One client connection and its (current) upstream. */
 class TcpConnection {
   upstream: Socket | undefined;
   target: Target | undefined;
-  private connected = false;
+  connected = false;
+  /** When the current connect attempt started, then when traffic was last seen (performance.now()). */
+  since = 0;
+  /** Client bytes both ways at the last idle sweep. */
+  seenBytes = 0;
   private tried: Target[] | undefined;
   private clientIp: string | undefined;
 
   constructor(
-    private readonly l: TcpListener,
+    readonly l: TcpListener,
     readonly client: Socket,
   ) {
-    client.on('error', (err: Error) => {
-      const up = this.upstream;
-      if (up === undefined) return;
-      if (code(err) === 'ECONNRESET' && this.connected) up.resetAndDestroy();
-      else up.destroy();
-    });
-    client.on('close', () => {
-      const counters = this.l.counters;
-      counters.bytesIn += client.bytesRead;
-      counters.bytesOut += client.bytesWritten ?? 0;
-      this.l.conns.delete(this);
-      const up = this.upstream;
-      if (up === undefined || up.destroyed) return;
-      if (!this.connected) up.destroy();
-      else {
-        // Both FINs are through; the upstream only flushes what is left. Bound that by the idle timeout.
-        const idle = this.l.settings.idleTimeoutMs;
-        if (idle > 0) up.setTimeout(idle);
-      }
-    });
+    tag(client, this);
+    client.on('error', onClientError);
+    client.on('close', onClientClose);
   }
 
   start(): void {
@@ -195,60 +294,67 @@ class TcpConnection {
   }
 
   private attempt(t: Target): void {
-    const timeoutMs = this.l.settings.connectTimeoutMs;
+    const l = this.l;
+    // Affinity is recorded when the backend is picked, as kube-proxy's `recent` match does: simultaneous first
+    // connections of one client must not land on different backends. A failed connect moves it (connectFailed).
+    if (l.affinity !== undefined && this.clientIp !== undefined) l.affinity.set(this.clientIp, t.key);
     const up = connect({ host: t.address, port: t.port, family: t.family, allowHalfOpen: true, noDelay: true });
+    tag(up, this);
     this.upstream = up;
     this.target = t;
-    up.setTimeout(timeoutMs);
-    up.on('timeout', () => {
-      if (!this.connected) this.connectFailed(up, t, connectTimeoutError(timeoutMs));
-      else up.destroy();
-    });
-    up.on('error', (err: Error) => {
-      if (!this.connected) this.connectFailed(up, t, err);
-      else if (code(err) === 'ECONNRESET') this.client.resetAndDestroy();
-      else this.client.destroy();
-    });
-    up.once('connect', () => this.established(up, t));
+    this.since = performance.now();
+    l.connecting.add(this);
+    up.on('error', onUpstreamError);
+    up.once('connect', onUpstreamConnect);
   }
 
-  private connectFailed(up: Socket, t: Target, err: Error): void {
-    if (up !== this.upstream) return;
+  connectFailed(up: Socket, err: Error): void {
+    const t = this.target;
+    if (up !== this.upstream || t === undefined) return;
     up.destroy();
     this.upstream = undefined;
     this.target = undefined;
     const l = this.l;
+    l.connecting.delete(this);
     l.counters.connectErrors++;
     l.settings.log.debug({ key: l.entry.key, backend: t.key, err: err.message }, 'backend connect failed');
-    if (this.client.destroyed) return;
+    if (this.client.destroyed) {
+      this.forget(t);
+      return;
+    }
     const tried = (this.tried ??= []);
     tried.push(t);
     const next = tried.length < l.settings.maxConnectAttempts ? l.pool.after(t, tried) : undefined;
-    if (next === undefined) this.refuse();
-    else this.attempt(next);
+    if (next !== undefined) this.attempt(next);
+    else {
+      this.forget(t);
+      this.refuse();
+    }
   }
 
-  private established(up: Socket, t: Target): void {
-    if (up !== this.upstream) return;
+  /** Drops this client's affinity when it still points at a backend that just failed. */
+  private forget(t: Target): void {
+    const a = this.l.affinity;
+    if (a !== undefined && this.clientIp !== undefined && a.get(this.clientIp) === t.key) a.delete(this.clientIp);
+  }
+
+  established(up: Socket): void {
     const client = this.client;
     if (client.destroyed) {
       up.destroy();
       return;
     }
     const l = this.l;
-    if (l.pool.get(t.key) === undefined) {
-      this.connectFailed(up, t, removedError());
+    if (this.target === undefined || l.pool.get(this.target.key) === undefined) {
+      this.connectFailed(up, removedError());
       return;
     }
     this.connected = true;
-    up.setTimeout(0);
-    const idle = l.settings.idleTimeoutMs;
-    if (idle > 0) {
-      // One timer on the client socket: Node refreshes it on every read and write, so it sees both directions.
-      client.setTimeout(idle);
-      client.on('timeout', () => this.destroy());
+    l.connecting.delete(this);
+    if (l.settings.idleTimeoutMs > 0) {
+      this.since = performance.now();
+      l.idle.add(this);
     }
-    if (l.affinity !== undefined && this.clientIp !== undefined) l.affinity.set(this.clientIp, t.key);
     const pp = l.entry.proxyProtocol;
     if (pp !== undefined) {
       const addrs = {
@@ -259,7 +365,14 @@ class TcpConnection {
       };
       up.write(pp === 'v1' ? proxyHeaderV1(addrs) : proxyHeaderV2(addrs, 'TCP'));
     }
-    client.pipe(up);
-    up.pipe(client);
+    // Direct 'data' → write() with pause/resume on backpressure: what pipe() does, without its per-connection
+    // listeners and per-chunk bookkeeping. 'end' is passed on as a half-close (both sockets are allowHalfOpen).
+    client.on('data', onClientData);
+    client.on('end', onClientEnd);
+    client.on('drain', onClientDrain);
+    up.on('data', onUpstreamData);
+    up.on('end', onUpstreamEnd);
+    up.on('drain', onUpstreamDrain);
+    client.resume();
   }
 }

@@ -140,6 +140,35 @@ test('ClientIP affinity sticks, slides with use, and expires', async (t) => {
   t.deepEqual([...rr].sort(), ['a', 'b']);
 });
 
+test('ClientIP affinity is recorded at pick: simultaneous first connections of one client share a backend', async (t) => {
+  const [a, b] = await servers(t, nameServer('a'), nameServer('b'));
+  const dp = dataplane(t);
+  const { host, port } = await serve(
+    t,
+    dp,
+    entry('aff-race', vip(), [a!.backend(), b!.backend()], { affinity: { type: 'ClientIP', timeoutSeconds: 10 } }),
+  );
+  // All in flight at once: none has connected to its backend when the others are accepted.
+  const got = await Promise.all(Array.from({ length: 8 }, () => exchange(host, port)));
+  const answers = new Set(got.map((x) => x.data.toString()));
+  t.is(answers.size, 1, `answers: ${[...answers].join(',')}`);
+});
+
+test('ClientIP affinity moves off a backend whose connect failed', async (t) => {
+  const [dead, b] = await servers(t, nameServer('dead'), nameServer('b'));
+  const deadBackend = dead!.backend();
+  await dead!.close();
+  const dp = dataplane(t);
+  const { host, port } = await serve(
+    t,
+    dp,
+    entry('aff-dead', vip(), [deadBackend, b!.backend()], { affinity: { type: 'ClientIP', timeoutSeconds: 10 } }),
+  );
+  t.deepEqual(await names(host, port, 4), ['b', 'b', 'b', 'b']);
+  // Only the first connection tried the dead backend: affinity then pointed at the one that answered.
+  t.is(dp.stats().get('aff-dead')!.connectErrors, 1);
+});
+
 test('half-close: client FIN first, the backend still answers', async (t) => {
   const [srv] = await servers(
     t,
@@ -235,6 +264,12 @@ test('apply diff: unchanged listeners are not reopened and connections survive',
   t.teardown(() => c.close());
 
   r = await dp.apply([one, two]);
+  t.deepEqual(r, { opened: [], updated: [], closed: [], errors: [] });
+  // New objects with equal contents (labels in another order) change nothing either.
+  const labelled = { ...one, labels: { a: '1', b: '2' } };
+  r = await dp.apply([labelled, two]);
+  t.deepEqual(r.updated, ['one']);
+  r = await dp.apply([{ ...labelled, backends: labelled.backends.map((x) => ({ ...x })), labels: { b: '2', a: '1' } }, { ...two }]);
   t.deepEqual(r, { opened: [], updated: [], closed: [], errors: [] });
 
   // Backends change in place: same port (a re-bind of port 0 would get a new one), same connection.

@@ -29,7 +29,6 @@ export class UdpListener {
   readonly flows = new Map<string, UdpFlow>();
   pool: BackendPool;
   affinity: AffinityTable | undefined;
-  private listed: Set<string>;
   private readonly sweeper: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
 
@@ -39,7 +38,6 @@ export class UdpListener {
     readonly settings: Settings,
   ) {
     this.pool = new BackendPool(entry.backends, entry.localOnly);
-    this.listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
     if (entry.affinity) this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, settings.now);
     const every = Math.min(Math.max(Math.floor(settings.udpIdleMs / 4), 10), 5000);
     this.sweeper = setInterval(() => this.expire(), every);
@@ -71,7 +69,6 @@ export class UdpListener {
   update(entry: ServiceEntry): void {
     this.entry = entry;
     this.pool = new BackendPool(entry.backends, entry.localOnly, this.pool);
-    this.listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
     if (entry.affinity) {
       if (this.affinity) this.affinity.setTimeout(entry.affinity.timeoutSeconds * 1000);
       else this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, this.settings.now);
@@ -80,7 +77,9 @@ export class UdpListener {
       this.affinity = undefined;
     }
     // Like kube-proxy flushing conntrack for a removed UDP endpoint: the next datagram picks a live backend.
-    for (const f of this.flows.values()) if (!this.listed.has(f.target.key)) f.close();
+    if (this.flows.size === 0) return;
+    const listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
+    for (const f of this.flows.values()) if (!listed.has(f.target.key)) f.close();
   }
 
   retire(): void {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { IPAllocator } from './bitmap-allocator.js';
 import { parseIP } from './cidr.js';
 import { IpamError } from './errors.js';
-import { seededRandom } from './testing-random.js';
+import { seededRandom } from '@knet/component/testing';
 
 // [cidr, allocatable size, static band size] — band = min(max(16, cidrSize/16), 256), none for ≤ 16 addresses.
 const shapes: [string, number, number][] = [

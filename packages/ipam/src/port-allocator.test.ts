@@ -1,7 +1,7 @@
 import test from 'ava';
 import { IpamError } from './errors.js';
 import { PortAllocator, parsePortRange } from './port-allocator.js';
-import { seededRandom } from './testing-random.js';
+import { seededRandom } from '@knet/component/testing';
 
 // [range, size, band] — band = min(max(16, size/32), 128), none for ≤ 16 ports (KEP-3668).
 const shapes: [string, number, number][] = [

@@ -1,7 +1,8 @@
 // NodePort allocator in the style of kube-apiserver's portallocator, with the
 // KEP-3668 static band min(max(16, size/32), 128) at the bottom of the range.
 import { BandedBitmap, bandSize } from './bitmap.js';
-import { IpamError, invalidArgument, portAlreadyAllocated, portNotInRange, rangeFull } from './errors.js';
+import { BandedRange } from './banded-range.js';
+import { type IpamError, invalidArgument, portAlreadyAllocated, portNotInRange } from './errors.js';
 
 export interface PortRange {
   base: number;
@@ -28,80 +29,34 @@ export interface PortAllocatorOptions {
   random?: () => number;
 }
 
-export class PortAllocator {
+export class PortAllocator extends BandedRange<number> {
   readonly portRange: PortRange;
   /** The range as text, e.g. '30000-32767'. */
   readonly range: string;
-  private readonly bits: BandedBitmap;
+  protected readonly bits: BandedBitmap;
 
   constructor(range: string, opts: PortAllocatorOptions = {}) {
+    super();
     this.portRange = parsePortRange(range);
     this.range = formatPortRange(this.portRange);
     this.bits = new BandedBitmap(this.portRange.size, bandSize(this.portRange.size, 16, 32, 128), opts.random);
   }
 
-  get size(): number {
-    return this.bits.size;
-  }
-
-  get staticBandSize(): number {
-    return this.bits.staticBand;
-  }
-
-  get used(): number {
-    return this.bits.used;
-  }
-
-  get free(): number {
-    return this.bits.free;
-  }
-
-  contains(port: number): boolean {
-    return this.indexOf(port) !== null;
-  }
-
-  has(port: number): boolean {
-    const i = this.indexOf(port);
-    return i !== null && this.bits.has(i);
-  }
-
-  allocate(port: number): void {
-    const i = this.indexOf(port);
-    if (i === null) throw portNotInRange(this.range);
-    if (!this.bits.set(i)) throw portAlreadyAllocated(this.range);
-  }
-
-  allocateNext(): number {
-    const i = this.bits.allocateNext();
-    if (i < 0) throw rangeFull(this.range);
-    return this.portRange.base + i;
-  }
-
-  release(port: number): boolean {
-    const i = this.indexOf(port);
-    return i !== null && this.bits.clear(i);
-  }
-
-  allocated(): number[] {
-    const out: number[] = [];
-    this.bits.forEachSet((i) => out.push(this.portRange.base + i));
-    return out;
-  }
-
-  snapshot(): { range: string; data: Uint8Array } {
-    return { range: this.range, data: this.bits.toBytes() };
-  }
-
-  restore(snap: { range: string; data: Uint8Array }): void {
-    if (snap.range !== this.range) {
-      throw new IpamError('InvalidArgument', `snapshot is of range ${snap.range}, not ${this.range}`, this.range);
-    }
-    this.bits.loadBytes(snap.data);
-  }
-
-  private indexOf(port: number): number | null {
+  protected indexOf(port: number): number | null {
     if (!Number.isInteger(port)) return null;
     const i = port - this.portRange.base;
     return i >= 0 && i < this.portRange.size ? i : null;
+  }
+
+  protected valueAt(i: number): number {
+    return this.portRange.base + i;
+  }
+
+  protected notInRange(): IpamError {
+    return portNotInRange(this.range);
+  }
+
+  protected alreadyAllocated(): IpamError {
+    return portAlreadyAllocated(this.range);
   }
 }

@@ -6,6 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { IpamClient } from './client.js';
 import { IpamError } from './errors.js';
 import { type IpamServer, type IpamServerOptions, createIpamServer } from './server.js';
+import { until } from '@knet/component/testing';
 
 const ranges = {
   serviceCIDRs: ['127.96.0.0/12', 'fd00:96::/108'],
@@ -282,16 +283,6 @@ test('a client outlives a server restart on the same address', async (t) => {
   });
   t.deepEqual(listed.map((a) => a.value), [ip]);
 });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('close() is idempotent and later calls fail cleanly', async (t) => {
   const { server, client } = await start(t);

@@ -7,6 +7,7 @@ import test from 'ava';
 import { createIpamServer } from './server.js';
 import { servicesInUse, startRepairLoop } from './services.js';
 import type { RepairReport } from './server.js';
+import { until } from '@knet/component/testing';
 
 const service = (ns: string, name: string, spec: Service['spec'], status?: Service['status']): Service => ({
   metadata: { namespace: ns, name },
@@ -37,16 +38,6 @@ test('servicesInUse reads clusterIPs, nodePorts and load balancer ingress IPs', 
     { owner: 'a/lb', clusterIPs: ['127.96.0.7'], nodePorts: [30080, 30081], loadBalancerIPs: ['127.200.0.1'] },
   ]);
 });
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('the repair loop waits for the apiserver, pages through Services with the token, and repairs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'knet-ipam-'));

@@ -7,20 +7,10 @@ import { createServer, type Server } from 'node:http';
 import { createSocket } from 'node:dgram';
 import type { EndpointSlice, Service } from '@knet/api';
 import { KubeClient, loadKubeconfig, resources } from '@knet/client';
+import { untilOk } from '@knet/component/testing';
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  return untilOk(what, fn, timeoutMs, 50);
 }
 
 /**
