@@ -12,16 +12,18 @@ import { clusterProxy, createAll, curl, httpBackend, kube, service, slicesFor, u
 const RANGE = '127.121.5.0/24';
 const LB_IP = '127.121.7.1';
 /** knet up registers its node with the host address. */
-const NODE_IP = '127.0.0.1';
 const NODE = 'proxy-test-node';
 
 let cluster: TestCluster;
+let nodeIP: string;
 let client: KubeClient;
 let proxy: Awaited<ReturnType<typeof clusterProxy>>;
 const cleanups: (() => Promise<void>)[] = [];
 
 test.before(async () => {
   cluster = await startCluster({ args: ['--service-cluster-ip-range', RANGE, '--node-name', NODE] });
+  // Each test cluster gets a node address of its own (where its NodePorts listen).
+  nodeIP = cluster.args[cluster.args.lastIndexOf('--node-address') + 1]!;
   cleanups.push(() => cluster.stop());
   client = await kube(cluster.kubeconfig);
   cleanups.push(() => client.close());
@@ -111,7 +113,7 @@ test.serial('NodePort answers on the node address', async (t) => {
   await createAll(client, slicesFor('np', [{ port: a!.port }]));
   const nodePort = svc.spec.ports![0]!.nodePort!;
   t.true(nodePort >= 30000 && nodePort <= 32767);
-  t.deepEqual(await answers(`http://${NODE_IP}:${nodePort}/`, 2), ['np-0', 'np-0']);
+  t.deepEqual(await answers(`http://${nodeIP}:${nodePort}/`, 2), ['np-0', 'np-0']);
 });
 
 test.serial('LoadBalancer ingress IP answers; externalTrafficPolicy Local sends only to local endpoints', async (t) => {
