@@ -3,7 +3,7 @@
 // (TLS, tokens, ABAC) and once with plain HTTP, to show what security costs. Writes bench/RESULTS.md.
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
-import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CLIENTS = 32;
@@ -39,18 +39,12 @@ async function measure(args: string[]): Promise<Figures> {
   try {
     // 1. creates
     const latencies: number[] = [];
-    let next = 0;
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (next < SERVICES) {
-          const i = next++;
-          const start = performance.now();
-          await create(`bench-${i}`);
-          latencies.push(performance.now() - start);
-        }
-      }),
-    );
+    await runConcurrently(SERVICES, CLIENTS, async (i) => {
+      const start = performance.now();
+      await create(`bench-${i}`);
+      latencies.push(performance.now() - start);
+    });
     const rate = SERVICES / ((performance.now() - t0) / 1000);
 
     // 2. list all (median of 5)

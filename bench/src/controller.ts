@@ -9,7 +9,7 @@ import type { EndpointSlice, Pod } from '@knet/api';
 import { KubeClient, resources } from '@knet/client';
 import { startControlPlane } from '@knet/apiserver-app/testing';
 import { fileURLToPath } from 'node:url';
-import { fmt, machine, summarize, table, writeSection } from './results.js';
+import { fmt, machine, runConcurrently, summarize, table, writeSection } from './results.js';
 import { until } from '@knet/component/testing';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../apps/controller/dist/main.js', import.meta.url));
@@ -23,11 +23,6 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const ns = 'bench';
 
-async function pool(n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) await fn(next++); }));
-}
-
 const podIP = (k: number) => `127.244.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 
 const cp = await startControlPlane();
@@ -35,8 +30,8 @@ const client = new KubeClient({ server: cp.url }, { connections: 32 });
 try {
   await client.create(resources.namespaces, undefined, { metadata: { name: ns } });
   const t0 = Date.now();
-  await pool(S, 32, (i) => client.create(resources.services, ns, { metadata: { name: `s${i}` }, spec: { selector: { app: `a${i}` }, ports: [{ port: 80, targetPort: 8080 }] } }));
-  await pool(S * P, 32, async (k) => {
+  await runConcurrently(S, 32, (i) => client.create(resources.services, ns, { metadata: { name: `s${i}` }, spec: { selector: { app: `a${i}` }, ports: [{ port: 80, targetPort: 8080 }] } }));
+  await runConcurrently(S * P, 32, async (k) => {
     const pod = await client.create<Pod>(resources.pods, ns, { metadata: { name: `p${Math.floor(k / P)}-${k % P}`, labels: { app: `a${Math.floor(k / P)}` } }, spec: { containers: [{ name: 'c' }] } });
     pod.status = { phase: 'Running', podIP: podIP(k), podIPs: [{ ip: podIP(k) }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] };
     await client.update(resources.pods, ns, pod, { subresource: 'status' });

@@ -12,7 +12,7 @@ import { createSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import type { ServiceEntry } from '@knet/dataplane';
 import type { EndpointSlice, Service } from '@knet/api';
-import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -336,23 +336,17 @@ async function programming(): Promise<string> {
   try {
     const endpoints = (addresses: string[]) => addresses.map((a) => ({ addresses: [a], conditions: { ready: true } }));
     const clusterIPs: string[] = [];
-    let next = 0;
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < SERVICES) {
-          const i = next++;
-          const svc = await client.create<Service>(resources.services, 'default', { metadata: { name: `s${i}` }, spec: { ports: [{ name: 'http', port: 8080 }] } });
-          clusterIPs[i] = svc.spec.clusterIP ?? '';
-          await client.create<EndpointSlice>(resources.endpointslices, 'default', {
-            metadata: { name: `s${i}-a`, labels: { 'kubernetes.io/service-name': `s${i}` } },
-            addressType: 'IPv4',
-            endpoints: endpoints(p.httpAddresses),
-            ports: [{ name: 'http', port: p.httpPort, protocol: 'TCP' }],
-          });
-        }
-      }),
-    );
+    await runConcurrently(SERVICES, 32, async (i) => {
+      const svc = await client.create<Service>(resources.services, 'default', { metadata: { name: `s${i}` }, spec: { ports: [{ name: 'http', port: 8080 }] } });
+      clusterIPs[i] = svc.spec.clusterIP ?? '';
+      await client.create<EndpointSlice>(resources.endpointslices, 'default', {
+        metadata: { name: `s${i}-a`, labels: { 'kubernetes.io/service-name': `s${i}` } },
+        addressType: 'IPv4',
+        endpoints: endpoints(p.httpAddresses),
+        ports: [{ name: 'http', port: p.httpPort, protocol: 'TCP' }],
+      });
+    });
     const writeSecs = (performance.now() - t0) / 1000;
     console.error(`· wrote ${SERVICES} Services + slices in ${writeSecs.toFixed(1)} s; starting the proxy`);
 

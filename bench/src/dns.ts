@@ -25,7 +25,7 @@ import dnsPacket from 'dns-packet';
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { startDns } from '@knet/dns-app/testing';
-import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 import { seededRandom } from '@knet/component/testing';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -187,26 +187,20 @@ try {
   // 1. The objects, through the API.
   for (let k = 0; k < NAMESPACES; k++) await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsName(k) } });
   const clusterIPs: string[] = new Array<string>(SERVICES);
-  let next = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next < SERVICES) {
-        const i = next++;
-        const ns = nsName(i % NAMESPACES);
-        const svc = await post(`/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: svcName(i) }, spec: { ports: [{ name: 'http', port: 80 }] } });
-        clusterIPs[i] = (svc.spec as { clusterIP: string }).clusterIP;
-        await post(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
-          apiVersion: 'discovery.k8s.io/v1',
-          kind: 'EndpointSlice',
-          metadata: { name: `${svcName(i)}-1`, labels: { 'kubernetes.io/service-name': svcName(i), 'endpointslice.kubernetes.io/managed-by': 'bench.knet.dev' } },
-          addressType: 'IPv4',
-          endpoints: Array.from({ length: ENDPOINTS_PER_SERVICE }, (_, e) => ({ addresses: [endpointIP(i * ENDPOINTS_PER_SERVICE + e)], conditions: { ready: true }, nodeName: 'node-1' })),
-          ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-        });
-      }
-    }),
-  );
+  await runConcurrently(SERVICES, CLIENTS, async (i) => {
+    const ns = nsName(i % NAMESPACES);
+    const svc = await post(`/api/v1/namespaces/${ns}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: svcName(i) }, spec: { ports: [{ name: 'http', port: 80 }] } });
+    clusterIPs[i] = (svc.spec as { clusterIP: string }).clusterIP;
+    await post(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${svcName(i)}-1`, labels: { 'kubernetes.io/service-name': svcName(i), 'endpointslice.kubernetes.io/managed-by': 'bench.knet.dev' } },
+      addressType: 'IPv4',
+      endpoints: Array.from({ length: ENDPOINTS_PER_SERVICE }, (_, e) => ({ addresses: [endpointIP(i * ENDPOINTS_PER_SERVICE + e)], conditions: { ready: true }, nodeName: 'node-1' })),
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    });
+  });
   const writeSecs = (performance.now() - t0) / 1000;
   console.log(`wrote ${SERVICES} Services + ${SERVICES} EndpointSlices (${SERVICES * ENDPOINTS_PER_SERVICE} endpoints) in ${fmt(writeSecs)} s`);
 

@@ -1,9 +1,15 @@
-// Shared by every benchmark: percentiles, the machine description, and RESULTS.md sections.
+// Shared by every benchmark: a worker pool, percentiles, the machine description, and RESULTS.md sections.
 import { cpus, totalmem, release } from 'node:os';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const resultsPath = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+
+/** Runs fn(0..n-1) with at most conc calls in flight: the load of conc concurrent clients. */
+export async function runConcurrently(n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) await fn(next++); }));
+}
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

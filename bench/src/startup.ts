@@ -10,6 +10,7 @@ import { Agent, request } from 'undici';
 import { loadKubeconfig } from '@knet/client';
 import { knetBin, portFlags, rangeFlags } from '@knet/knet-app/testing';
 import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+import { until as pollUntil } from '@knet/component/testing';
 
 const RUNS = 5;
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,15 +49,7 @@ async function start(extra: string[]): Promise<{ child: ChildProcess; dir: strin
   return { child, dir, flags, t0 };
 }
 
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = <T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => pollUntil('the cluster', fn, ms, 10);
 
 // 1. knet up --no-demo → every component ready
 const ready: number[] = [];

@@ -10,10 +10,11 @@ import { abacAuthorizer, alwaysAllow, alwaysDeny, podAuthorizer, readPolicyFile,
 import { requestAuthenticator, TokenFile } from './authentication.js';
 import { parseCIDRList, parseDuration, parseHostPort } from './flags.js';
 import { ApiMetrics } from './metrics.js';
-import { parseBool, planSecurity, type SecurityPlan } from './security-flags.js';
+import { parseBool, planSecurity, type SecurityFlags, type SecurityPlan } from './security-flags.js';
 import { ApiServer, type ApiServerOptions } from './server.js';
 
-interface Flags {
+/** Commander's view of the flags: the security ones as SecurityFlags has them, --anonymous-auth still text. */
+interface Flags extends Omit<SecurityFlags, 'listenHost' | 'anonymousAuth'> {
   listen: string;
   dataDir: string;
   ipam: string;
@@ -25,17 +26,7 @@ interface Flags {
   ipamTimeout: string;
   watchBufferEvents: string;
   reconcileInterval: string;
-  tlsCertFile?: string;
-  tlsPrivateKeyFile?: string;
-  clientCaFile?: string;
-  tokenAuthFile?: string;
   anonymousAuth?: string | boolean;
-  insecurePlainHttp?: boolean;
-  authorizationMode: string;
-  authorizationPolicyFile?: string;
-  ipamCaFile?: string;
-  ipamClientCertFile?: string;
-  ipamClientKeyFile?: string;
   maxRequestsInflight: string;
   maxMutatingRequestsInflight: string;
   maxWatchesPerUser: string;

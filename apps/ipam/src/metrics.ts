@@ -1,5 +1,6 @@
 // Prometheus metrics, named as kube-apiserver names its allocator metrics.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { listenHttp } from '@knet/component';
 import type { IpamServer } from '@knet/ipam';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -34,7 +35,7 @@ export async function serveMetrics(registry: Registry, address: string): Promise
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(colon + 1));
-  const http = createServer((req, res) => {
+  const { server } = await listenHttp(host, port, (req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found\n');
       return;
@@ -44,12 +45,5 @@ export async function serveMetrics(registry: Registry, address: string): Promise
       (err: unknown) => res.writeHead(500).end(String(err)),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  return http;
+  return server;
 }

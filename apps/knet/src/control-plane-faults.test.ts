@@ -4,19 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam';
 import { startCluster } from './testing.js';
+import { waitFor } from '@knet/component/testing';
 
 interface Svc {
   metadata: { name: string; namespace: string };
   spec: { clusterIP?: string };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => waitFor(what, cond, ms, 25);
 
 test('kill -9 of the apiserver and of ipam during a write storm: no acknowledged Service lost, no IP twice, no leak after repair', async (t) => {
   t.timeout(120_000);

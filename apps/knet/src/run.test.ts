@@ -3,6 +3,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { startCluster, knetBin, echoServer, type TestCluster } from './testing.js';
+import { until as pollUntil } from '@knet/component/testing';
 
 const exec = promisify(execFile);
 
@@ -23,15 +24,7 @@ async function getPod(name: string): Promise<{ code: number; pod?: Pod }> {
   return { code: res.statusCode, pod: res.statusCode === 200 ? body : undefined };
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(fn: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> => pollUntil(what, fn, ms, 50);
 
 function knetRun(name: string, port: number, ...extra: string[]): ChildProcess {
   const child = spawn(

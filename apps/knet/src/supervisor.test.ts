@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
 import { tcpReady } from './probe.js';
+import { waitFor } from '@knet/component/testing';
 
 // A component that listens on a port of its choosing and writes the port to a file.
 const server = `
@@ -38,13 +39,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (cond: () => boolean, ms = 10_000): Promise<void> => waitFor('the condition', cond, ms);
 
 test('starts components in order, restarts one killed with SIGKILL, and stops them all', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'knet-sup-'));

@@ -66,6 +66,18 @@ function keepMetadataForStatus(obj: KubeObject, old: KubeObject): void {
   if (obj.metadata.resourceVersion === undefined) delete obj.metadata.resourceVersion;
 }
 
+/** A main-resource update keeps the stored status: only the status subresource writes it. */
+function keepStatus<T extends { status?: unknown }>(obj: T, old: T): void {
+  obj.status = clone(old.status);
+  if (obj.status === undefined) delete obj.status;
+}
+
+/** A status update keeps the stored spec and identity metadata. */
+function keepSpecForStatus<T extends KubeObject & { spec?: unknown }>(obj: T, old: T): void {
+  keepMetadataForStatus(obj, old);
+  obj.spec = clone(old.spec);
+}
+
 // ---- services ----------------------------------------------------------------
 
 /** On update, a Service that omits allocated values keeps them (patchAllocatedValues). */
@@ -158,8 +170,7 @@ const servicesStrategy: Strategy<Service> = {
     dropTypeDependentFields(svc, old);
   },
   prepareForStatusUpdate(svc, old) {
-    keepMetadataForStatus(svc, old);
-    svc.spec = clone(old.spec);
+    keepSpecForStatus(svc, old);
     for (const ing of svc.status?.loadBalancer?.ingress ?? []) if (ing.ip && !ing.ipMode) ing.ipMode = 'VIP';
   },
   validate: (svc) => validateService(svc).filter(notAllocatedYet),
@@ -221,12 +232,10 @@ const podsStrategy: Strategy<Pod> = {
   },
   prepareForUpdate(pod, old) {
     defaultPod(pod);
-    pod.status = clone(old.status);
-    if (pod.status === undefined) delete pod.status;
+    keepStatus(pod, old);
   },
   prepareForStatusUpdate(pod, old) {
-    keepMetadataForStatus(pod, old);
-    pod.spec = clone(old.spec);
+    keepSpecForStatus(pod, old);
     defaultPod(pod);
   },
   validate: (pod) => validatePod(pod),
@@ -244,12 +253,10 @@ const nodesStrategy: Strategy<Node> = {
   prepareForCreate: (node) => void defaultNode(node),
   prepareForUpdate(node, old) {
     defaultNode(node);
-    node.status = clone(old.status);
-    if (node.status === undefined) delete node.status;
+    keepStatus(node, old);
   },
   prepareForStatusUpdate(node, old) {
-    keepMetadataForStatus(node, old);
-    node.spec = clone(old.spec);
+    keepSpecForStatus(node, old);
     defaultNode(node);
   },
   validate: (node) => validateNode(node),
@@ -273,12 +280,10 @@ const namespacesStrategy: Strategy<Namespace> = {
     if (ns.metadata?.name) ns.metadata.labels = { ...(ns.metadata.labels ?? {}), [LabelMetadataName]: ns.metadata.name };
     ns.spec = { ...(ns.spec ?? {}), finalizers: clone(old.spec?.finalizers) };
     if (ns.spec.finalizers === undefined) delete ns.spec.finalizers;
-    ns.status = clone(old.status);
-    if (ns.status === undefined) delete ns.status;
+    keepStatus(ns, old);
   },
   prepareForStatusUpdate(ns, old) {
-    keepMetadataForStatus(ns, old);
-    ns.spec = clone(old.spec);
+    keepSpecForStatus(ns, old);
   },
   validate: (ns) => validateNamespace(ns),
   validateUpdate: (ns, old) => validateNamespaceUpdate(ns, old),

@@ -40,6 +40,13 @@ async function setup(t: ExecutionContext, opts: InformerOptions<Pod> = {}, seed:
   return { fake, client, informer, events, logs };
 }
 
+/** Starts the informer and waits for its list to sync and its watch to open. */
+async function startWatching(h: Harness): Promise<void> {
+  h.informer.start();
+  await h.informer.waitForSync();
+  await until(() => h.fake.watcherCount() === 1, 'the watch');
+}
+
 function key(o: KubeObject): string {
   return `${o.metadata.namespace}/${o.metadata.name}`;
 }
@@ -89,9 +96,7 @@ test('list then watch delivers adds, updates and deletes; the cache follows', as
 
 test('when the server ends the stream, the informer re-watches from the last resourceVersion it saw, without relisting', async (t) => {
   const h = await setup(t, {}, (f) => f.put('pods', pod('a')));
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   h.fake.put('pods', pod('b'));
   await until(() => h.events.length === 2, 'b added');
   h.fake.endWatches();
@@ -108,9 +113,7 @@ test('across an apiserver restart nothing is lost or duplicated: the watch resum
     f.put('pods', pod('a'));
     f.put('pods', pod('b'));
   });
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   h.fake.put('pods', pod('c'));
   await until(() => h.events.length === 3, 'c added');
 
@@ -172,9 +175,7 @@ for (const goneAs of ['event', 'status'] as const) {
 
 test('bookmarks advance the resourceVersion the next watch starts from', async (t) => {
   const h = await setup(t, {}, (f) => f.put('pods', pod('a')));
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   h.fake.bumpResourceVersion(10); // other resources changed
   h.fake.bookmark();
   await until(() => h.informer.lastResourceVersion() === '111', 'the bookmark');
@@ -278,9 +279,7 @@ test('namespace and label selector scope the list and the watch', async (t) => {
     f.put('pods', pod('db', { app: 'db' }, 'prod'));
     f.put('pods', pod('web', { app: 'web' }, 'dev'));
   });
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   h.fake.put('pods', pod('web2', { app: 'web' }, 'prod'));
   h.fake.put('pods', pod('web3', { app: 'web' }, 'dev'));
   await until(() => h.events.length === 2, 'the second add');
@@ -314,9 +313,7 @@ test('stop ends the informer even while the apiserver is away; waitForSync then 
 
 test('stop during a live watch closes the stream', async (t) => {
   const h = await setup(t, {}, (f) => f.put('pods', pod('a')));
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   await h.informer.stop();
   await until(() => h.fake.watcherCount() === 0, 'the server to see the watch closed');
   t.pass();
@@ -338,9 +335,7 @@ test('a handler added after sync hears of the objects already cached', async (t)
 
 test('closing the client ends the informer loop', async (t) => {
   const h = await setup(t, {}, (f) => f.put('pods', pod('a')));
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   await h.client.close();
   await until(() => h.logs.some((l) => l.msg === 'client closed; informer ends'), 'the informer to notice');
   await until(() => h.fake.watcherCount() === 0, 'the server to see the watch closed');
@@ -352,9 +347,7 @@ test('a watch answered "too large resource version" (the apiserver lost history)
     f.put('pods', pod('a'));
     f.put('pods', pod('b'));
   });
-  h.informer.start();
-  await h.informer.waitForSync();
-  await until(() => h.fake.watcherCount() === 1, 'the watch');
+  await startWatching(h);
   h.fake.failWatchesWithStatus = {
     kind: 'Status',
     apiVersion: 'v1',

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { request } from 'node:http';
 import { goDuration, listenHttp } from './index.js';
-import { seededRandom, until, untilOk } from './testing.js';
+import { freePort, seededRandom, until, untilOk, waitFor } from './testing.js';
 
 test('goDuration', (t) => {
   const cases: [string, number | null][] = [
@@ -53,4 +53,19 @@ test('untilOk waits through throws and false, and names the last error on timeou
   await t.throwsAsync(untilOk('never', () => {
     throw new Error('refused');
   }, 50), { message: 'timed out waiting for never: Error: refused' });
+});
+
+test('freePort gives a port that can be bound on 127.0.0.1', async (t) => {
+  const port = await freePort();
+  t.true(port > 0 && port <= 65535);
+  const l = await listenHttp('127.0.0.1', port, () => undefined);
+  t.teardown(() => l.close());
+  t.is(l.port, port);
+});
+
+test('waitFor resolves once the condition holds and times out naming it', async (t) => {
+  let n = 0;
+  await waitFor('n to reach 3', async () => ++n >= 3);
+  t.is(n, 3);
+  await t.throwsAsync(waitFor('never', () => false, 50), { message: 'timed out waiting for never' });
 });

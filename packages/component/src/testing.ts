@@ -1,4 +1,5 @@
 // Helpers the test suites (and benchmarks) of every package share.
+import { createServer } from 'node:net';
 
 /**
  * Polls fn until it returns something other than undefined; throws after ms naming what
@@ -12,6 +13,11 @@ export async function until<T>(what: string, fn: () => T | undefined | Promise<T
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** Polls a condition until it holds; throws after ms naming what it waited for. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000, intervalMs = 20): Promise<void> {
+  await until(what, async () => ((await cond()) ? true : undefined), ms, intervalMs);
 }
 
 /**
@@ -43,4 +49,16 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for flags where 0 cannot mean "any free port". */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

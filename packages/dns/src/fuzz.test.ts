@@ -7,20 +7,10 @@ import type { RecordType } from 'dns-packet';
 import { ClusterZone } from './zone.js';
 import { clusterIPService, headlessService, slice } from './fixtures.test-util.js';
 import { encodeQuery, startServer, tcpExchange } from './net.test-util.js';
+import { seededRandom } from '@knet/component/testing';
 
 const TOTAL = 100_000;
 const BATCH = 250;
-
-/** mulberry32: a seeded PRNG, so a failure can be replayed with the logged seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(): Buffer[] {
   const names = ['web.default.svc.cluster.local', '_http._tcp.web.default.svc.cluster.local', 'cass.prod.svc.cluster.local', 'cluster.local', '5.0.96.127.in-addr.arpa', 'example.com', '127-244-0-1.prod.pod.cluster.local', 'dns-version.cluster.local'];
@@ -71,7 +61,7 @@ test('fuzz: 100,000 random and mutated packets, then correct answers', async (t)
   // Replay a failure with DNS_FUZZ_SEED=<seed from the log>.
   const seed = Number(process.env.DNS_FUZZ_SEED ?? Date.now()) >>> 0;
   t.log(`seed ${seed}`);
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const seeds = corpus();
   const client = dgram.createSocket('udp4');
   t.teardown(() => client.close());
@@ -146,7 +136,7 @@ test('fuzz: random bytes on TCP connections never break the server', async (t) =
   const z = new ClusterZone();
   z.upsertService(clusterIPService('default', 'web', ['127.96.0.5']));
   const { tcpPort } = await startServer(t, { zone: z, forward: false, tcpIdleTimeoutMs: 200 });
-  const rand = prng(7);
+  const rand = seededRandom(7);
   const net = await import('node:net');
   for (let i = 0; i < 200; i++) {
     await new Promise<void>((resolve) => {

@@ -1,9 +1,8 @@
 // Integration-test helpers: the real controller process next to a real control plane.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { untilOk } from '@knet/component/testing';
+import { freePort, untilOk } from '@knet/component/testing';
 
 export const CONTROLLER_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -18,16 +17,7 @@ export interface ControllerProcess {
 }
 
 /** A port that was free a moment ago (for the healthz server, where 0 means "off"). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
   return untilOk(what, fn, ms, 25);
