@@ -3,14 +3,14 @@
 // request or query may fail, and afterwards every component catches up without being restarted.
 import test, { type ExecutionContext } from 'ava';
 import { knetBin } from '@knet/knet-app/testing';
-import { E2ECluster, sh, until } from './harness.js';
+import { E2ECluster, echoService, sh, until } from './harness.js';
 
 let c: E2ECluster;
 let dnsIP: string;
 let echoIP: string;
 test.before(async () => {
   c = await E2ECluster.start();
-  await c.apply(service('echo'));
+  await c.apply(echoService('echo'));
   c.runPod('echo-1', 'default', ['app=echo']);
   c.runPod('echo-2', 'default', ['app=echo']);
   await c.podsReady('default', 'app=echo', 2);
@@ -24,22 +24,6 @@ test.after.always(async () => {
   c?.killPods();
   await c?.stop();
 });
-
-function service(name: string): string {
-  return `apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  selector:
-    app: echo
-  ports:
-  - name: http
-    port: 80
-    targetPort: http
-`;
-}
 
 /** undefined when the request got an answer from a pod, else what went wrong. */
 async function curlOnce(ip: string): Promise<string | undefined> {
@@ -89,7 +73,7 @@ const clients = ['controller', 'dns', 'proxy'] as const;
 
 /** A Service created now is programmed by controller, proxy and dns: reachable by name and by IP. */
 async function catchesUp(t: ExecutionContext, name: string): Promise<void> {
-  await c.apply(service(name));
+  await c.apply(echoService(name));
   const ip = await c.jsonpath('svc', name, 'default', '{.spec.clusterIP}');
   await until(async () => ((await c.endpoints(name, 'default')).length === 2 ? true : undefined), `endpoints of ${name}`);
   await until(async () => ((await digOnce(`${name}.default.svc.cluster.local`, ip)) === undefined ? true : undefined), `${name} in DNS`);

@@ -203,3 +203,20 @@ export function restarts(cluster: TestCluster, component: string): number {
   if (!s) throw new Error(`no component ${component} in the cluster state`);
   return s.restarts;
 }
+
+/** A ClusterIP Service in front of the `app=echo` pods, port 80 → their `http` port. */
+export function echoService(name: string, namespace = 'default'): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+spec:
+  selector:
+    app: echo
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+`;
+}

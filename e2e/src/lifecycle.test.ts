@@ -1,6 +1,6 @@
 // The cluster as a whole: it survives a restart on the same data dir, and a kill -9 of any component.
 import test from 'ava';
-import { E2ECluster, until } from './harness.js';
+import { E2ECluster, echoService, until } from './harness.js';
 
 let c: E2ECluster;
 test.before(async () => {
@@ -11,19 +11,7 @@ test.after.always(async () => {
   await c?.stop();
 });
 
-const echo = `apiVersion: v1
-kind: Service
-metadata:
-  name: echo
-  namespace: default
-spec:
-  selector:
-    app: echo
-  ports:
-  - name: http
-    port: 80
-    targetPort: http
-`;
+const echo = echoService('echo');
 
 async function answersFromPod(ip: string): Promise<string | undefined> {
   const r = await c.curl(`http://${ip}/`);
@@ -64,7 +52,7 @@ for (const component of ['ipam', 'apiserver', 'controller', 'dns', 'proxy']) {
     }, 'DNS'), [ip]);
     // The control plane still takes writes and the data plane follows them.
     const name = `after-${component}`;
-    await c.apply(echo.replace('name: echo\n', `name: ${name}\n`));
+    await c.apply(echoService(name));
     const ip2 = await c.jsonpath('svc', name, 'default', '{.spec.clusterIP}');
     t.truthy(await until(() => answersFromPod(ip2), `traffic to ${name}`));
   });
