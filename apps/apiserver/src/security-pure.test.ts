@@ -72,7 +72,7 @@ for (const [name, flags, want] of plans) {
 
 test('isLoopback', (t) => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) t.true(isLoopback(h), h);
-  for (const h of ['0.0.0.0', '::', '10.0.0.1', '', '127.0.0.1.example.com']) t.false(isLoopback(h), h);
+  for (const h of ['0.0.0.0', '::', '198.51.100.1', '', '127.0.0.1.example.com']) t.false(isLoopback(h), h);
 });
 
 test('RequestLimits: separate budgets, release frees, watches per user, masters exempt', (t) => {

@@ -254,7 +254,7 @@ test('bad flags: a clear message and exit code 2, no crash', async (t) => {
     [['--listen', 'nowhere'], /not an address/],
     [['--ttl', '-1'], /whole seconds/],
     [['--upstream', '1.2.3.4:99999'], /invalid upstream/],
-    [['--forward-allow', '10.0.0.0/40'], /not a CIDR/],
+    [['--forward-allow', '127.0.0.0/40'], /not a CIDR/],
     [['--cluster-domain', 'bad_domain'], /not a DNS domain/],
   ] as const) {
     const p = await startDns({ kubeconfig: cluster.kubeconfig, args: [...args], waitFor: null });
