@@ -101,7 +101,7 @@ test('a bind failure says what to do and exits non-zero', async (t) => {
 
 test('bad flags are refused with a clear message', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['--service-cluster-ip-range', '10.0.0.0/8'], /too large; for 32-bit addresses, the mask must be >= 12/],
+    [['--service-cluster-ip-range', '127.0.0.0/8'], /too large; for 32-bit addresses, the mask must be >= 12/],
     [['--service-cluster-ip-range', '127.96.0.0/12,127.112.0.0/12'], /two IPv4 CIDRs/],
     [['--node-port-range', '30000-'], /invalid port range/],
     [['--repair-interval', 'soon'], /must be a duration/],

@@ -84,19 +84,19 @@ test('AffinityTable: remembers, slides on set, expires, sweeps', (t) => {
   let now = 0;
   const a = new AffinityTable(1000, () => now);
   t.teardown(() => a.close());
-  t.is(a.get('10.0.0.1'), undefined);
-  a.set('10.0.0.1', 'x');
+  t.is(a.get('127.0.0.1'), undefined);
+  a.set('127.0.0.1', 'x');
   now = 999;
-  t.is(a.get('10.0.0.1'), 'x');
-  a.set('10.0.0.1', 'x');
+  t.is(a.get('127.0.0.1'), 'x');
+  a.set('127.0.0.1', 'x');
   now = 1998;
-  t.is(a.get('10.0.0.1'), 'x');
+  t.is(a.get('127.0.0.1'), 'x');
   now = 1999;
-  t.is(a.get('10.0.0.1'), undefined);
-  a.set('10.0.0.2', 'y');
+  t.is(a.get('127.0.0.1'), undefined);
+  a.set('127.0.0.2', 'y');
   a.setTimeout(10);
-  a.set('10.0.0.3', 'z');
+  a.set('127.0.0.3', 'z');
   now += 11;
   a.sweep();
-  t.is(a.size, 1); // 10.0.0.2 was set with the old, longer timeout
+  t.is(a.size, 1); // 127.0.0.2 was set with the old, longer timeout
 });

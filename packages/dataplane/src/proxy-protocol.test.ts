@@ -72,8 +72,8 @@ for (const [addr, hex] of v6Cases) {
 }
 
 test('unmapIPv4', (t) => {
-  t.is(unmapIPv4('::ffff:10.1.2.3'), '10.1.2.3');
-  t.is(unmapIPv4('::FFFF:10.1.2.3'), '10.1.2.3');
+  t.is(unmapIPv4('::ffff:127.1.2.3'), '127.1.2.3');
+  t.is(unmapIPv4('::FFFF:127.1.2.3'), '127.1.2.3');
   t.is(unmapIPv4('::ffff:1'), '::ffff:1');
   t.is(unmapIPv4('127.0.0.1'), '127.0.0.1');
 });
