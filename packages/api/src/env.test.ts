@@ -5,16 +5,16 @@ import { serviceEnvVars, serviceEnvVarsForPod } from './index.js';
 const svc = (name: string, namespace: string, spec: Service['spec']): Service => ({ metadata: { name, namespace }, spec });
 
 test('serviceEnvVars: the redis-primary example of the Kubernetes docs', (t) => {
-  const env = serviceEnvVars([svc('redis-primary', 'default', { clusterIP: '10.0.0.11', ports: [{ name: 'redis', port: 6379, protocol: 'TCP' }] })]);
+  const env = serviceEnvVars([svc('redis-primary', 'default', { clusterIP: '127.96.0.11', ports: [{ name: 'redis', port: 6379, protocol: 'TCP' }] })]);
   t.deepEqual(env, {
-    REDIS_PRIMARY_SERVICE_HOST: '10.0.0.11',
+    REDIS_PRIMARY_SERVICE_HOST: '127.96.0.11',
     REDIS_PRIMARY_SERVICE_PORT: '6379',
     REDIS_PRIMARY_SERVICE_PORT_REDIS: '6379',
-    REDIS_PRIMARY_PORT: 'tcp://10.0.0.11:6379',
-    REDIS_PRIMARY_PORT_6379_TCP: 'tcp://10.0.0.11:6379',
+    REDIS_PRIMARY_PORT: 'tcp://127.96.0.11:6379',
+    REDIS_PRIMARY_PORT_6379_TCP: 'tcp://127.96.0.11:6379',
     REDIS_PRIMARY_PORT_6379_TCP_PROTO: 'tcp',
     REDIS_PRIMARY_PORT_6379_TCP_PORT: '6379',
-    REDIS_PRIMARY_PORT_6379_TCP_ADDR: '10.0.0.11',
+    REDIS_PRIMARY_PORT_6379_TCP_ADDR: '127.96.0.11',
   });
 });
 

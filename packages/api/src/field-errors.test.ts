@@ -38,7 +38,7 @@ const rendering: [string, FieldError, string][] = [
   ['forbidden', forbidden('spec.clusterIPs', 'may not be set for ExternalName services'), 'spec.clusterIPs: Forbidden: may not be set for ExternalName services'],
   ['too long hides the value', tooLong('metadata.annotations', 'x'.repeat(10), 262144), 'metadata.annotations: Too long: must have at most 262144 bytes'],
   ['too many', tooMany('endpoints', 1001, 1000), 'endpoints: Too many: 1001: must have at most 1000 items'],
-  ['array as JSON', invalid('spec.clusterIPs', ['10.96.0.5'], 'x'), 'spec.clusterIPs: Invalid value: ["10.96.0.5"]: x'],
+  ['array as JSON', invalid('spec.clusterIPs', ['127.96.0.5'], 'x'), 'spec.clusterIPs: Invalid value: ["127.96.0.5"]: x'],
   ['null value', invalid('spec.ipFamilyPolicy', null, 'x'), 'spec.ipFamilyPolicy: Invalid value: null: x'],
   ['boolean', invalid('f', true, 'x'), 'f: Invalid value: true: x'],
   ['quotes escaped as Go does', invalid('f', 'a"b\\c\n', 'x'), 'f: Invalid value: "a\\"b\\\\c\\n": x'],

@@ -119,7 +119,7 @@ const invalidCases: [string, Service, string[]][] = [
     'spec.externalIPs[1]: Invalid value: "fe80::1": may not be in the link-local range (169.254.0.0/16, fe80::/10)',
   ]],
   ['loadBalancerSourceRanges on ClusterIP', mk({ ports: p80, loadBalancerSourceRanges: ['127.0.0.0/8'] }), ["spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'"]],
-  ['bad loadBalancerSourceRange', mk({ type: 'LoadBalancer', ports: p80, loadBalancerSourceRanges: ['10.0.0.0/33'] }), ['spec.LoadBalancerSourceRanges[0]: Invalid value: "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)']],
+  ['bad loadBalancerSourceRange', mk({ type: 'LoadBalancer', ports: p80, loadBalancerSourceRanges: ['127.0.0.0/33'] }), ['spec.LoadBalancerSourceRanges[0]: Invalid value: "127.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)']],
   ['allocateLoadBalancerNodePorts on ClusterIP', mk({ ports: p80, allocateLoadBalancerNodePorts: false }), ["spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'"]],
   ['loadBalancerClass on NodePort', mk({ type: 'NodePort', ports: p80, loadBalancerClass: 'example.com/lb' }), ["spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'"]],
   ['selector value invalid', mk({ ports: p80, selector: { app: 'bad value' } }), [`spec.selector: Invalid value: "bad value": ${labelValue}`]],

@@ -52,8 +52,8 @@ test('clients outside allowFrom are refused for out-of-zone names but still get 
       z.upsertService(clusterIPService('default', 'k', ['127.96.0.1']));
       return z;
     })(),
-    // 10.0.0.0/8 is data only here: no traffic goes there.
-    forward: { upstreams: [`127.0.0.1:${up.port}`], allowFrom: ['10.0.0.0/8', 'fd00::/8'] },
+    // A documentation range (data only, no traffic): 127.0.0.1 is outside it.
+    forward: { upstreams: [`127.0.0.1:${up.port}`], allowFrom: ['198.51.100.0/24', 'fd00::/8'] },
   });
   const r = await udpQuery(udpPort, encodeQuery('web.default.svc.example.test', 'A'));
   t.is(r.rcode, 'REFUSED');

@@ -2,7 +2,7 @@ import test from 'ava';
 import { canonicalIP, dashedIP, ipFromDashed, ipFromReverseName, reverseName } from './ip.js';
 
 const canonical: [string, string | null][] = [
-  ['10.0.0.1', '10.0.0.1'],
+  ['127.1.2.3', '127.1.2.3'],
   ['FD00:0:0:0:0:0:0:1', 'fd00::1'],
   ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
   ['::', '::'],
