@@ -1,3 +1,4 @@
+import type { ServiceEntry } from './types.js';
 /**
  * ClientIP session affinity: client address → the backend it last used. Like
  * kube-proxy's `recent` match, the timeout slides: every new connection (or UDP
@@ -59,4 +60,22 @@ export class AffinityTable {
     clearInterval(this.timer);
     this.entries.clear();
   }
+}
+
+/**
+ * The affinity table an entry's settings call for, keeping `current` (and its clients) when the
+ * entry still asks for affinity: shared by the TCP and UDP listeners' in-place updates.
+ */
+export function reconcileAffinity(
+  current: AffinityTable | undefined,
+  wanted: ServiceEntry['affinity'],
+  now: (() => number) | undefined,
+): AffinityTable | undefined {
+  if (!wanted) {
+    current?.close();
+    return undefined;
+  }
+  if (!current) return new AffinityTable(wanted.timeoutSeconds * 1000, now);
+  current.setTimeout(wanted.timeoutSeconds * 1000);
+  return current;
 }

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { AffinityTable } from './affinity.js';
+import { AffinityTable, reconcileAffinity } from './affinity.js';
 import { BackendPool, targetKey, type Target } from './backend-pool.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
 import { Counters, type Settings } from './settings.js';
@@ -82,13 +82,7 @@ export class TcpListener {
   update(entry: ServiceEntry): void {
     this.entry = entry;
     this.pool = new BackendPool(entry.backends, entry.localOnly, this.pool);
-    if (entry.affinity) {
-      if (this.affinity) this.affinity.setTimeout(entry.affinity.timeoutSeconds * 1000);
-      else this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, this.settings.now);
-    } else if (this.affinity) {
-      this.affinity.close();
-      this.affinity = undefined;
-    }
+    this.affinity = reconcileAffinity(this.affinity, entry.affinity, this.settings.now);
     if (this.conns.size === 0) return;
     const listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
     const doomed: TcpConnection[] = [];

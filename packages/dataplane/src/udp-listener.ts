@@ -1,6 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { LookupOneOptions } from 'node:dns';
-import { AffinityTable } from './affinity.js';
+import { AffinityTable, reconcileAffinity } from './affinity.js';
 import { BackendPool, targetKey, type Target } from './backend-pool.js';
 import { ipFamily } from './ip.js';
 import { proxyHeaderV2 } from './proxy-protocol.js';
@@ -69,13 +69,7 @@ export class UdpListener {
   update(entry: ServiceEntry): void {
     this.entry = entry;
     this.pool = new BackendPool(entry.backends, entry.localOnly, this.pool);
-    if (entry.affinity) {
-      if (this.affinity) this.affinity.setTimeout(entry.affinity.timeoutSeconds * 1000);
-      else this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, this.settings.now);
-    } else if (this.affinity) {
-      this.affinity.close();
-      this.affinity = undefined;
-    }
+    this.affinity = reconcileAffinity(this.affinity, entry.affinity, this.settings.now);
     // Like kube-proxy flushing conntrack for a removed UDP endpoint: the next datagram picks a live backend.
     if (this.flows.size === 0) return;
     const listed = new Set(entry.backends.map((b) => targetKey(b.address, b.port)));
