@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import { KubeClient, kubeconfigYaml, resources, isAlreadyExists, type ClusterConfig } from '@knet/client';
 import type { Endpoints, Service } from '@knet/api';
 import { apiserverURL, componentKubeconfig, serviceIP, type ClusterOptions } from './components.js';
-import { nodePodCIDR, registerNode } from './node-registration.js';
+import { nodePodCIDR } from './node-name.js';
+import { registerNode } from './node-registration.js';
 
 export const clusterComponentsWithKubeconfigs = ['controller', 'dns', 'proxy'] as const;
 
@@ -84,8 +85,8 @@ export async function ensureKubeDns(client: KubeClient, o: KubeDnsTarget): Promi
   await client.update(resources.endpoints, 'kube-system', endpoints);
 }
 
+/** Registers the Node and kube-dns; the kubeconfigs (writeKubeconfigs) are written before. */
 export async function bootstrapCluster(o: ClusterOptions): Promise<void> {
-  writeKubeconfigs(o);
   const client = new KubeClient(identityConfig(o, 'admin'));
   try {
     await registerNode(client, { name: o.nodeName, address: o.nodeAddress, podCIDR: nodePodCIDR(o.clusterCIDR) });

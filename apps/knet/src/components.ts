@@ -1,53 +1,14 @@
 // The local cluster's components: which app each runs, with which flags, and how it shows it is ready.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { formatIP, parseCIDR } from '@knet/ipam';
-import { apiserverTlsFlags, controllerIpamTlsFlags, ipamTlsFlags, type ClusterCredentials } from '@knet/pki';
+// The subpath, not the package: the supervisor needs address arithmetic, not gRPC, level and protobufjs.
+import { formatIP, parseCIDR } from '@knet/ipam/cidr';
+import { apiserverTlsFlags, controllerIpamTlsFlags, ipamTlsFlags } from '@knet/pki';
 import type { ComponentSpec } from './supervisor.js';
-import type { DataDir } from './data-dir.js';
+import type { ClusterOptions } from './cluster-options.js';
 import { httpReady, tcpReady } from './probe.js';
 
-export interface ClusterOptions {
-  dataDir: DataDir;
-  host: string;
-  apiPort: number;
-  ipamPort: number;
-  dnsPort: number;
-  dnsMetricsPort: number;
-  controllerHealthzPort: number;
-  proxyHealthzPort: number;
-  proxyMetricsPort: number;
-  serviceClusterIPRange: string;
-  nodePortRange: string;
-  loadBalancerIPRange: string;
-  clusterCIDR: string;
-  clusterDomain: string;
-  nodeName: string;
-  /** This node's InternalIP: NodePorts listen there. */
-  nodeAddress: string;
-  /** How often ipam reconciles its allocations with the Services that exist. */
-  ipamRepairInterval: string;
-  /** TLS, tokens and ABAC (the default); undefined: plain HTTP, anyone may do anything (loopback only). */
-  credentials?: ClusterCredentials;
-}
-
-export const defaultClusterOptions = {
-  host: '127.0.0.1',
-  apiPort: 6443,
-  ipamPort: 9091,
-  dnsPort: 10053,
-  dnsMetricsPort: 9153,
-  controllerHealthzPort: 10257,
-  proxyHealthzPort: 10256,
-  proxyMetricsPort: 10249,
-  serviceClusterIPRange: '127.96.0.0/12',
-  nodePortRange: '30000-32767',
-  loadBalancerIPRange: '127.200.0.0/16',
-  ipamRepairInterval: '60s',
-  clusterCIDR: '127.244.0.0/16',
-  clusterDomain: 'cluster.local',
-  nodeAddress: '127.0.0.1',
-} as const;
+export { defaultClusterOptions, type ClusterOptions } from './cluster-options.js';
 
 const appsDir = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -71,7 +32,8 @@ export function componentKubeconfig(o: ClusterOptions, component: string): strin
   return join(o.dataDir.root, 'kubeconfigs', `${component}.kubeconfig`);
 }
 
-const node = (app: string, args: string[]) => ({ command: process.execPath, args: [appMain(app), ...args] });
+const nodeFlags = process.env.KNET_EXP_FLAGS ? process.env.KNET_EXP_FLAGS.split(' ') : [];
+const node = (app: string, args: string[]) => ({ command: process.execPath, args: [...nodeFlags, appMain(app), ...args] });
 
 /** ipam and the apiserver: started first; the rest need the API. */
 export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {

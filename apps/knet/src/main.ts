@@ -1,17 +1,17 @@
-// The knet CLI: flags and commands; each command lives in its own module.
+// The knet CLI: flags and commands; each command lives in its own module, loaded when it runs
+// (a `knet run` pod or `knet status` does not load what `knet up` needs, and the reverse).
 import { Command, InvalidArgumentError } from 'commander';
 import { dataDir } from './data-dir.js';
-import { defaultClusterOptions } from './components.js';
-import { up } from './up.js';
-import { down } from './down.js';
-import { status } from './status.js';
+import { defaultClusterOptions } from './cluster-options.js';
 import { CliError } from './cli-error.js';
-import { run, serviceEnvironment } from './run.js';
 import { parseLabel, parsePort, parseReadiness } from './pod-spec.js';
-import { clusterConfig, podClusterConfig } from './cluster-config.js';
-import { localNodeName, registerNode } from './node-registration.js';
-import { ensureKubeDns } from './cluster-bootstrap.js';
-import { KubeClient } from '@knet/client';
+import { localNodeName } from './node-name.js';
+
+/** A KubeClient for the cluster a CLI command talks to (--kubeconfig, the data dir's, $KUBECONFIG). */
+async function kubeClient(dataDirPath: string, kubeconfig?: string) {
+  const [{ KubeClient }, { clusterConfig }] = await Promise.all([import('@knet/client'), import('./cluster-config.js')]);
+  return new KubeClient(await clusterConfig(dataDir(dataDirPath), kubeconfig));
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -49,6 +49,7 @@ program
   .option('--insecure-plain-http', 'no TLS and no authentication (loopback only): for debugging and benchmarks')
   .option('-d, --detach', 'return once the cluster is ready and leave it running')
   .action(async (opts) => {
+    const { up } = await import('./up.js');
     await up(
       {
         dataDir: dataDir(opts.dataDir),
@@ -80,13 +81,13 @@ program
   .command('down')
   .description('stop the cluster running on a data dir')
   .option(...dataDirOption)
-  .action((opts) => down(dataDir(opts.dataDir)));
+  .action(async (opts) => (await import('./down.js')).down(dataDir(opts.dataDir)));
 
 program
   .command('status')
   .description('show the cluster components; exits non-zero when one is not ready')
   .option(...dataDirOption)
-  .action((opts) => status(dataDir(opts.dataDir)));
+  .action(async (opts) => (await import('./status.js')).status(dataDir(opts.dataDir)));
 
 /** Wraps a flag parser so its message reaches the user through commander's error output. */
 function repeatable<T>(parse: (v: string) => T) {
@@ -127,6 +128,7 @@ program
       throw new CliError((err as Error).message, 'see `knet run --help`');
     }
     const dir = dataDir(opts.dataDir);
+    const [{ run }, { clusterConfig, podClusterConfig }] = await Promise.all([import('./run.js'), import('./cluster-config.js')]);
     process.exitCode = await run({
       cluster: await podClusterConfig(dir, await clusterConfig(dir, opts.kubeconfig), opts.namespace, name),
       stateDir: dir.root,
@@ -153,7 +155,8 @@ program
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (opts) => {
-    const client = new KubeClient(await clusterConfig(dataDir(opts.dataDir), opts.kubeconfig));
+    const client = await kubeClient(opts.dataDir, opts.kubeconfig);
+    const { registerNode } = await import('./node-registration.js');
     try {
       await registerNode(client, { name: opts.nodeName, address: opts.address, podCIDR: opts.podCidr });
       process.stdout.write(`node/${opts.nodeName} registered (${opts.address}, pods ${opts.podCidr})\n`);
@@ -172,7 +175,8 @@ program
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (opts) => {
-    const client = new KubeClient(await clusterConfig(dataDir(opts.dataDir), opts.kubeconfig));
+    const client = await kubeClient(opts.dataDir, opts.kubeconfig);
+    const { ensureKubeDns } = await import('./cluster-bootstrap.js');
     try {
       await ensureKubeDns(client, { clusterIP: opts.clusterIp, address: opts.address, dnsPort: opts.port, metricsPort: opts.metricsPort });
       process.stdout.write(`service/kube-dns (${opts.clusterIp}) → ${opts.address}:${opts.port}\n`);
@@ -188,7 +192,8 @@ program
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (opts) => {
-    const client = new KubeClient(await clusterConfig(dataDir(opts.dataDir), opts.kubeconfig));
+    const client = await kubeClient(opts.dataDir, opts.kubeconfig);
+    const { serviceEnvironment } = await import('./run.js');
     try {
       const env = await serviceEnvironment(client, opts.namespace);
       process.stdout.write(Object.keys(env).sort().map((k) => `${k}=${env[k]}\n`).join(''));

@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodePodCIDR } from './node-registration.js';
-import { bootstrapCluster } from './cluster-bootstrap.js';
+import { nodePodCIDR } from './node-name.js';
+import { bootstrapCluster, writeKubeconfigs } from './cluster-bootstrap.js';
 import { startDemo, type Demo } from './demo.js';
 import { componentIdentities, ensureClusterCredentials } from '@knet/pki';
 import { Supervisor } from './supervisor.js';
@@ -119,8 +119,9 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
 
   try {
     await supervisor.start(controlPlaneComponents(o));
-    await bootstrapCluster(o);
-    await supervisor.start(nodeComponents(o), { parallel: true });
+    // The node components only need the API: they start while the Node and kube-dns are written.
+    writeKubeconfigs(o);
+    await Promise.all([bootstrapCluster(o), supervisor.start(nodeComponents(o), { parallel: true })]);
   } catch (err) {
     await stop('start failed');
     throw new CliError((err as Error).message, logHint(o.dataDir, err as Error));

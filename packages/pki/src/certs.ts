@@ -1,11 +1,26 @@
 // X.509 certificates for the cluster: a CA, serving certificates and client certificates, as PEM.
 // Built with @peculiar/x509 on Node's WebCrypto (ECDSA P-256), never hand-written ASN.1.
-import 'reflect-metadata';
 import { isIP } from 'node:net';
 import { randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type X509Module = typeof X509;
+let loading: Promise<X509Module> | undefined;
+
+/**
+ * @peculiar/x509 with its ASN.1 schemas takes ~200 ms of CPU and ~4 MiB of heap to load: loaded on
+ * first use, so processes that import this package for its authorizers or tokens (the apiserver,
+ * `knet run`) never pay for it.
+ */
+function loadX509(): Promise<X509Module> {
+  loading ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })();
+  return loading;
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -45,12 +60,12 @@ async function newKeys(): Promise<webcrypto.CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
 }
 
-async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
+async function keyPem(x509: X509Module, key: webcrypto.CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-async function importKey(pem: string): Promise<webcrypto.CryptoKey> {
+async function importKey(x509: X509Module, pem: string): Promise<webcrypto.CryptoKey> {
   let der: ArrayBuffer;
   try {
     der = x509.PemConverter.decodeFirst(pem);
@@ -73,6 +88,7 @@ function validity(days: number): { notBefore: Date; notAfter: Date } {
 
 /** A self-signed CA (ECDSA P-256, 10 years by default). */
 export async function createCA(cn: string, opts: CertOptions = {}): Promise<CertKeyPair> {
+  const x509 = await loadX509();
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -86,12 +102,13 @@ export async function createCA(cn: string, opts: CertOptions = {}): Promise<Cert
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+  return { cert: cert.toString('pem'), key: await keyPem(x509, keys.privateKey) };
 }
 
-async function issue(ca: CertKeyPair, subject: string, days: number, extensions: x509.Extension[]): Promise<CertKeyPair> {
+async function issue(ca: CertKeyPair, subject: string, days: number, extensions: (x509: X509Module) => X509.Extension[]): Promise<CertKeyPair> {
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.cert);
-  const caKey = await importKey(ca.key);
+  const caKey = await importKey(x509, ca.key);
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -105,10 +122,10 @@ async function issue(ca: CertKeyPair, subject: string, days: number, extensions:
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
-      ...extensions,
+      ...extensions(x509),
     ],
   });
-  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+  return { cert: cert.toString('pem'), key: await keyPem(x509, keys.privateKey) };
 }
 
 /** A TLS server certificate for the given DNS names and IP addresses (both go in the SAN). */
@@ -117,7 +134,7 @@ export async function issueServingCert(ca: CertKeyPair, opts: ServingCertOptions
   for (const ip of ips) if (!isIP(ip)) throw new Error(`invalid IP address ${JSON.stringify(ip)} for a certificate's subjectAltName`);
   const names = [...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))];
   if (names.length === 0) throw new Error('a serving certificate needs at least one DNS name or IP address');
-  return issue(ca, rdn('CN', opts.cn), opts.validityDays ?? 365, [
+  return issue(ca, rdn('CN', opts.cn), opts.validityDays ?? 365, (x509) => [
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
     new x509.SubjectAlternativeNameExtension(names),
   ]);
@@ -126,7 +143,7 @@ export async function issueServingCert(ca: CertKeyPair, opts: ServingCertOptions
 /** A TLS client certificate: Kubernetes reads the user from CN and the groups from O. */
 export async function issueClientCert(ca: CertKeyPair, opts: ClientCertOptions): Promise<CertKeyPair> {
   const subject = [rdn('CN', opts.cn), ...(opts.organizations ?? []).map((o) => rdn('O', o))].join(', ');
-  return issue(ca, subject, opts.validityDays ?? 365, [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])]);
+  return issue(ca, subject, opts.validityDays ?? 365, (x509) => [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])]);
 }
 
 /** What a certificate says about itself, for reuse decisions and tests. */
@@ -142,7 +159,8 @@ export interface CertInfo {
   isCA: boolean;
 }
 
-export function describeCert(pem: string): CertInfo {
+export async function describeCert(pem: string): Promise<CertInfo> {
+  const x509 = await loadX509();
   const c = new x509.X509Certificate(pem);
   const san = c.getExtension(x509.SubjectAlternativeNameExtension);
   const items = san?.names.items ?? [];
@@ -162,6 +180,7 @@ export function describeCert(pem: string): CertInfo {
 
 /** True when `pem` carries a valid signature by `caPem`'s key. */
 export async function signedBy(pem: string, caPem: string): Promise<boolean> {
+  const x509 = await loadX509();
   try {
     const c = new x509.X509Certificate(pem);
     const ca = new x509.X509Certificate(caPem);

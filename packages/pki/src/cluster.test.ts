@@ -26,14 +26,14 @@ test('first call creates the CA, certificates, tokens and policy, all 0600', asy
     c.ipamClientCertFile, c.ipamClientKeyFile, c.tokenFile, c.policyFile]) {
     t.is((await stat(f)).mode & 0o777, 0o600, f);
   }
-  const ca = describeCert(c.caPem);
+  const ca = await describeCert(c.caPem);
   t.true(ca.isCA);
-  const api = describeCert(await readFile(c.apiserverCertFile, 'utf8'));
+  const api = await describeCert(await readFile(c.apiserverCertFile, 'utf8'));
   t.deepEqual(api.ips.sort(), ['127.0.0.1', '127.96.0.1']);
   t.deepEqual(api.dnsNames.sort(), ['knet.local', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost']);
   t.false(api.isCA);
   t.true(await signedBy(await readFile(c.apiserverCertFile, 'utf8'), c.caPem));
-  t.is(describeCert(await readFile(c.ipamClientCertFile, 'utf8')).commonName, 'kube-apiserver');
+  t.is((await describeCert(await readFile(c.ipamClientCertFile, 'utf8'))).commonName, 'kube-apiserver');
   const tokens = parseTokenFile(await readFile(c.tokenFile, 'utf8'));
   t.deepEqual(tokens.map((e) => e.user), componentIdentities().map((i) => i.user));
   t.deepEqual(Object.keys(c.tokens).sort(), ['admin', 'controller', 'dns', 'ipam', 'proxy']);
@@ -63,7 +63,7 @@ test('later calls reuse everything, add identities, and re-issue the serving cer
   const moved = await ensureClusterCredentials(dir, { ...opts, apiserverIPs: ['127.96.0.1', '127.0.0.2'] });
   const newApi = await readFile(moved.apiserverCertFile, 'utf8');
   t.not(newApi, apiCert);
-  t.true(describeCert(newApi).ips.includes('127.0.0.2'));
+  t.true((await describeCert(newApi)).ips.includes('127.0.0.2'));
   t.is(await readFile(moved.ipamServerCertFile, 'utf8'), ipamCert);
   t.false('pod:shop/web-1' in moved.tokens, 'only the identities asked for are reported');
   t.is(parseTokenFile(await readFile(moved.tokenFile, 'utf8')).length, 6, 'but none is removed');

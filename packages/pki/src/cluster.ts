@@ -4,7 +4,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPolicyFile } from './abac.js';
-import { createCA, describeCert, issueClientCert, issueServingCert, signedBy, type CertKeyPair } from './certs.js';
+import { createCA, describeCert, issueClientCert, issueServingCert, signedBy, type CertInfo, type CertKeyPair } from './certs.js';
 import { readIfExists, withLock, writePrivate } from './files.js';
 import { KNET_USERS, knetPolicies, type Identity } from './identities.js';
 import { formatTokenFile, generateToken, parseTokenFile, type TokenEntry } from './tokens.js';
@@ -69,13 +69,13 @@ async function savePair(certFile: string, keyFile: string, pair: CertKeyPair): P
 }
 
 /** Reuses a leaf certificate only when the CA signed it, it lives > 30 more days and `fits` holds. */
-async function ensureLeaf(ca: CertKeyPair, certFile: string, keyFile: string, fits: (c: ReturnType<typeof describeCert>) => boolean,
+async function ensureLeaf(ca: CertKeyPair, certFile: string, keyFile: string, fits: (c: CertInfo) => boolean,
   issue: () => Promise<CertKeyPair>): Promise<void> {
   const existing = await loadPair(certFile, keyFile);
   if (existing) {
     let ok = false;
     try {
-      const info = describeCert(existing.cert);
+      const info = await describeCert(existing.cert);
       ok = fits(info) && info.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS && (await signedBy(existing.cert, ca.cert));
     } catch { /* unreadable: re-issue */ }
     if (ok) return;
@@ -154,23 +154,24 @@ export async function ensureClusterCredentials(dir: string, opts: ClusterCredent
 
     const apiIPs = uniq([...LOOPBACK_IPS, ...opts.apiserverIPs]);
     const apiDNS = uniq([...APISERVER_DNS_NAMES, ...opts.apiserverDNSNames]);
-    await ensureLeaf(caPair, paths.apiserverCertFile, paths.apiserverKeyFile,
-      (c) => sameSet(c.ips, apiIPs) && sameSet(c.dnsNames, apiDNS),
-      () => issueServingCert(caPair, { cn: KNET_USERS.apiserver, dnsNames: apiDNS, ips: apiIPs }));
-
     const ipamIPs = uniq(['127.0.0.1', '::1', ...(opts.ipamIPs ?? [])]);
     const ipamDNS = uniq(['localhost', ...(opts.ipamDNSNames ?? [])]);
-    await ensureLeaf(caPair, paths.ipamServerCertFile, paths.ipamServerKeyFile,
-      (c) => sameSet(c.ips, ipamIPs) && sameSet(c.dnsNames, ipamDNS),
-      () => issueServingCert(caPair, { cn: 'knet-ipam', dnsNames: ipamDNS, ips: ipamIPs }));
-    await ensureLeaf(caPair, paths.ipamClientCertFile, paths.ipamClientKeyFile,
-      (c) => c.commonName === KNET_USERS.apiserver,
-      () => issueClientCert(caPair, { cn: KNET_USERS.apiserver }));
-    await ensureLeaf(caPair, paths.controllerIpamCertFile, paths.controllerIpamKeyFile,
-      (c) => c.commonName === KNET_USERS.controller,
-      () => issueClientCert(caPair, { cn: KNET_USERS.controller }));
-
-    const tokens = await upsertTokens(paths.tokenFile, opts.identities);
+    // Independent files: signed concurrently (WebCrypto runs on the thread pool), at first start on the cluster's critical path.
+    const [tokens] = await Promise.all([
+      upsertTokens(paths.tokenFile, opts.identities),
+      ensureLeaf(caPair, paths.apiserverCertFile, paths.apiserverKeyFile,
+        (c) => sameSet(c.ips, apiIPs) && sameSet(c.dnsNames, apiDNS),
+        () => issueServingCert(caPair, { cn: KNET_USERS.apiserver, dnsNames: apiDNS, ips: apiIPs })),
+      ensureLeaf(caPair, paths.ipamServerCertFile, paths.ipamServerKeyFile,
+        (c) => sameSet(c.ips, ipamIPs) && sameSet(c.dnsNames, ipamDNS),
+        () => issueServingCert(caPair, { cn: 'knet-ipam', dnsNames: ipamDNS, ips: ipamIPs })),
+      ensureLeaf(caPair, paths.ipamClientCertFile, paths.ipamClientKeyFile,
+        (c) => c.commonName === KNET_USERS.apiserver,
+        () => issueClientCert(caPair, { cn: KNET_USERS.apiserver })),
+      ensureLeaf(caPair, paths.controllerIpamCertFile, paths.controllerIpamKeyFile,
+        (c) => c.commonName === KNET_USERS.controller,
+        () => issueClientCert(caPair, { cn: KNET_USERS.controller })),
+    ]);
 
     let ipamTokenFile: string | undefined;
     if (tokens['ipam']) {
