@@ -2,41 +2,22 @@
 // with two echo pods behind it, and what to try next.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { KubeClient, resources, isAlreadyExists } from '@knet/client';
-import type { Namespace, Service } from '@knet/api';
 import { serviceIP, type ClusterOptions } from './components.js';
-import { identityConfig } from './cluster-bootstrap.js';
 
 const knetBin = fileURLToPath(new URL('../bin/knet.js', import.meta.url));
 const echoServer = fileURLToPath(new URL('./demo/echo-server.js', import.meta.url));
 
-const databaseService: Service = {
-  apiVersion: 'v1',
-  kind: 'Service',
-  metadata: { name: 'database', namespace: 'production' },
-  spec: { selector: { app: 'database' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
-};
-
 export interface Demo {
+  /** What to try, for the user once the cluster is up. */
+  instructions: string;
   stop(): Promise<void>;
 }
 
-export async function startDemo(o: ClusterOptions, log: (fields: Record<string, unknown>) => void): Promise<Demo> {
-  const client = new KubeClient(identityConfig(o, 'admin'));
-  let clusterIP: string;
-  try {
-    const ns: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'production' } };
-    await client.create(resources.namespaces, undefined, ns).catch((err) => {
-      if (!isAlreadyExists(err)) throw err;
-    });
-    const svc = await client.create(resources.services, 'production', databaseService).catch(async (err) => {
-      if (!isAlreadyExists(err)) throw err;
-      return client.get<Service>(resources.services, 'production', 'database');
-    });
-    clusterIP = svc.spec.clusterIP!;
-  } finally {
-    await client.close();
-  }
+/**
+ * Starts the two pods behind the demo Service (ensureDemoService made it; the Node is registered);
+ * they get ready as the controller and proxy come up.
+ */
+export function startDemo(o: ClusterOptions, clusterIP: string, log: (fields: Record<string, unknown>) => void): Demo {
   const pods: ChildProcess[] = ['database-1', 'database-2'].map((name) => {
     const child = spawn(
       process.execPath,
@@ -47,8 +28,8 @@ export async function startDemo(o: ClusterOptions, log: (fields: Record<string, 
     return child;
   });
   const kubeconfig = o.dataDir.kubeconfig;
-  process.stdout.write(
-    [
+  return {
+    instructions: [
       'Demo: Service production/database (no type in its manifest → ClusterIP) in front of two pods.',
       'Try:',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -58,8 +39,6 @@ export async function startDemo(o: ClusterOptions, log: (fields: Record<string, 
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
-  );
-  return {
     async stop() {
       await Promise.all(
         pods.map(

@@ -115,16 +115,20 @@ export async function run(o: RunOptions): Promise<number> {
       child.once('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
     });
 
-    // Probe until the process exits; write the Ready condition only when it changes.
+    // Probe until the process exits; write the Ready condition only when it changes. Until the first
+    // success (for at most its first 10 s) every 100 ms: a fresh pod gets its traffic as soon as it serves.
     let running = true;
     const prober = (async () => {
+      let everReady = false;
+      const fastUntil = Date.now() + 10_000;
       while (probed && running) {
         const ok = await probeOnce(spec.readiness, ip!, spec.ports[0]?.containerPort, env);
+        everReady ||= ok;
         if (running && ok !== ready) {
           ready = ok;
           await writeStatus().catch((err: Error) => process.stderr.write(`knet: cannot update pod status: ${err.message}\n`));
         }
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, !everReady && Date.now() < fastUntil ? 100 : 1000));
       }
     })();
 

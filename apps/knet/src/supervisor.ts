@@ -45,6 +45,9 @@ interface Running {
   backoffMs: number;
   restartTimer?: NodeJS.Timeout;
   readySince?: number;
+  /** Lines the component has written: a component that logs is worth probing again at once. */
+  outputs: number;
+  wake?: () => void;
 }
 
 export class Supervisor extends EventEmitter {
@@ -58,9 +61,9 @@ export class Supervisor extends EventEmitter {
       readyTimeoutMs: 30_000,
       backoff: { initialMs: 250, maxMs: 10_000 },
       stopTimeoutMs: 5_000,
-      // Short and steady: a refused connection costs microseconds, and every ms of lag between a
-      // component being ready and the next one starting is on the cluster's start time.
-      readyPollMs: 20,
+      // The fallback only: a component is probed again as soon as it writes to its log (it logs when it
+      // listens and when it is ready), so the next one starts without lag and without busy polling.
+      readyPollMs: 100,
       ...opts,
     };
   }
@@ -76,6 +79,7 @@ export class Supervisor extends EventEmitter {
         state: { name: spec.name, address: spec.address, ready: false, restarts: 0 },
         log: createWriteStream(join(this.opts.logDir, `${spec.name}.log`), { flags: 'a' }),
         backoffMs: this.opts.backoff.initialMs,
+        outputs: 0,
       };
       this.running.push(r);
       this.launch(r);
@@ -114,8 +118,12 @@ export class Supervisor extends EventEmitter {
     r.child = child;
     r.state.pid = child.pid;
     r.state.ready = false;
-    child.stdout?.pipe(r.log, { end: false });
-    child.stderr?.pipe(r.log, { end: false });
+    const output = () => {
+      r.outputs++;
+      r.wake?.();
+    };
+    child.stdout?.on('data', output).pipe(r.log, { end: false });
+    child.stderr?.on('data', output).pipe(r.log, { end: false });
     child.on('error', (err) => {
       r.state.lastExit = err.message;
     });
@@ -147,6 +155,7 @@ export class Supervisor extends EventEmitter {
           `${r.spec.name} exited (${r.state.lastExit}) before it was ready; see ${join(this.opts.logDir, r.spec.name + '.log')}`,
         );
       }
+      const outputs = r.outputs;
       if (await r.spec.ready().catch(() => false)) {
         r.state.ready = true;
         r.readySince = Date.now();
@@ -158,8 +167,21 @@ export class Supervisor extends EventEmitter {
           `${r.spec.name} did not become ready within ${this.opts.readyTimeoutMs / 1000}s; see ${join(this.opts.logDir, r.spec.name + '.log')}`,
         );
       }
-      await new Promise((res) => setTimeout(res, this.opts.readyPollMs));
+      if (r.outputs === outputs) await this.nextProbe(r);
     }
+  }
+
+  /** Waits for the component's next output, or readyPollMs. */
+  private nextProbe(r: Running): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        r.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.opts.readyPollMs);
+      r.wake = done;
+    });
   }
 
   private kill(r: Running): Promise<void> {

@@ -3,11 +3,11 @@ import { spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodePodCIDR } from './node-name.js';
-import { bootstrapCluster, writeKubeconfigs } from './cluster-bootstrap.js';
 import { startDemo, type Demo } from './demo.js';
-import { componentIdentities, ensureClusterCredentials } from '@knet/pki';
 import { Supervisor } from './supervisor.js';
 import { controlPlaneComponents, nodeComponents, apiserverURL, serviceIP, type ClusterOptions } from './components.js';
+import { inWorker } from './in-worker.js';
+import { portable } from './setup-tasks.js';
 import {
   ensureDataDir,
   readState,
@@ -51,14 +51,9 @@ export async function up(o: ClusterOptions, detach: boolean, demo: boolean, secu
   } catch (err) {
     throw new CliError((err as Error).message, 'for example --cluster-cidr 127.244.0.0/16');
   }
-  if (secure) {
-    // TLS, a token per component, least-privilege ABAC: created at first start, reused after.
-    o.credentials = await ensureClusterCredentials(o.dataDir.root, {
-      apiserverIPs: [serviceIP(o, 1), o.host],
-      apiserverDNSNames: [],
-      identities: componentIdentities(),
-    });
-  }
+  // TLS, a token per component, least-privilege ABAC (created at first start, reused after); the kubeconfigs.
+  const credentials = await inWorker('credentials', { o: portable(o), secure });
+  if (credentials) o.credentials = credentials;
   if (detach) return upDetached(o, argv);
   await upForeground(o, demo);
 }
@@ -102,11 +97,11 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
   supervisor.on('unready', (name: string, why: string) => log({ msg: 'component not ready after restart', component: name, reason: why }));
 
   let stopping: Promise<void> | undefined;
-  let runningDemo: Demo | undefined;
+  let demoStarting: Promise<Demo | undefined> | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       log({ msg: 'stopping', signal });
-      await runningDemo?.stop();
+      await (await demoStarting)?.stop();
       await supervisor.stop();
       ready = false;
       save();
@@ -118,10 +113,22 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
 
   try {
-    await supervisor.start(controlPlaneComponents(o));
-    // The node components only need the API: they start while the Node and kube-dns are written.
-    writeKubeconfigs(o);
-    await Promise.all([bootstrapCluster(o), supervisor.start(nodeComponents(o), { parallel: true })]);
+    // Started together: the apiserver needs ipam only for its own bootstrap (the `kubernetes` Service,
+    // retried), and ipam has long been listening by the time the apiserver has loaded.
+    const controlPlane = supervisor.start(controlPlaneComponents(o), { parallel: true });
+    // The node components need the API to answer, not the apiserver's bootstrap to be done: they load
+    // while it finishes, and this machine's Node and kube-dns are written once it has.
+    await untilServing(o, controlPlane);
+    const bootstrapped = controlPlane.then(() => inWorker('bootstrap', { o: portable(o), demo }));
+    // The demo pods need their Node and Service only; they get ready while the controller and proxy come up.
+    if (demo) {
+      demoStarting = bootstrapped.then(({ demoClusterIP, demoError }) => {
+        if (demoClusterIP) return startDemo(o, demoClusterIP, log);
+        log({ msg: 'the demo could not start; the cluster runs on', err: demoError });
+        return undefined;
+      }, () => undefined);
+    }
+    await Promise.all([controlPlane, bootstrapped, supervisor.start(nodeComponents(o), { parallel: true })]);
   } catch (err) {
     await stop('start failed');
     throw new CliError((err as Error).message, logHint(o.dataDir, err as Error));
@@ -129,13 +136,19 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
   ready = true;
   save();
   printSummary(o);
-  if (demo) {
-    try {
-      runningDemo = await startDemo(o, log);
-    } catch (err) {
-      log({ msg: 'the demo could not start; the cluster runs on', err: (err as Error).message });
-    }
-  }
+  const running = await demoStarting;
+  if (running) process.stdout.write(running.instructions);
+}
+
+/** Resolves once the apiserver accepts connections, or as `controlPlane` settles (its failure rejects). */
+async function untilServing(o: ClusterOptions, controlPlane: Promise<void>): Promise<void> {
+  let settled = false;
+  const settle = () => (settled = true);
+  controlPlane.then(settle, settle);
+  const serving = (async () => {
+    while (!settled && !(await tcpReady(o.host, o.apiPort, 200))) await new Promise((r) => setTimeout(r, 20));
+  })();
+  await Promise.race([controlPlane, serving]);
 }
 
 function printSummary(o: ClusterOptions): void {

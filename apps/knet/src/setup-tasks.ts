@@ -1,0 +1,59 @@
+// `knet up`'s one-shot setup work, run in a worker thread (in-worker.ts): what it loads —
+// @peculiar/x509 for the certificates, undici and the API client for the bootstrap — goes away with
+// the worker, so the supervisor, resident for the cluster's life, does not keep it (~25 MiB RSS).
+import { parentPort, workerData } from 'node:worker_threads';
+import { dataDir } from './data-dir.js';
+import type { ClusterOptions } from './cluster-options.js';
+
+/** ClusterOptions as it crosses to a worker: the data dir by its path. */
+export type PortableClusterOptions = Omit<ClusterOptions, 'dataDir'> & { dataDir: string };
+
+export function portable(o: ClusterOptions): PortableClusterOptions {
+  return { ...o, dataDir: o.dataDir.root };
+}
+
+function local(o: PortableClusterOptions): ClusterOptions {
+  return { ...o, dataDir: dataDir(o.dataDir) };
+}
+
+export const tasks = {
+  /** TLS credentials (created at first start, reused after) and every kubeconfig. */
+  async credentials(input: { o: PortableClusterOptions; secure: boolean }) {
+    const o = local(input.o);
+    if (input.secure) {
+      const [{ componentIdentities, ensureClusterCredentials }, { serviceIP }] = await Promise.all([import('@knet/pki'), import('./components.js')]);
+      o.credentials = await ensureClusterCredentials(o.dataDir.root, {
+        apiserverIPs: [serviceIP(o, 1), o.host],
+        apiserverDNSNames: [],
+        identities: componentIdentities(),
+      });
+    }
+    (await import('./cluster-bootstrap.js')).writeKubeconfigs(o);
+    return o.credentials;
+  },
+  /**
+   * This machine's Node and the kube-dns Service, once the API answers; with `demo`, the demo's
+   * namespace and Service too (one worker, one client load), whose ClusterIP it returns.
+   */
+  async bootstrap(input: { o: PortableClusterOptions; demo: boolean }): Promise<{ demoClusterIP?: string; demoError?: string }> {
+    const o = local(input.o);
+    await (await import('./cluster-bootstrap.js')).bootstrapCluster(o);
+    if (!input.demo) return {};
+    try {
+      return { demoClusterIP: await (await import('./demo-service.js')).ensureDemoService(o) };
+    } catch (err) {
+      // The demo is extra: the cluster runs on without it.
+      return { demoError: err instanceof Error ? err.message : String(err) };
+    }
+  },
+};
+
+export type SetupTasks = typeof tasks;
+
+if (parentPort && workerData?.task) {
+  const { task, input } = workerData as { task: keyof SetupTasks; input: never };
+  tasks[task](input).then(
+    (value) => parentPort!.postMessage({ ok: true, value }),
+    (err: unknown) => parentPort!.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) }),
+  );
+}
