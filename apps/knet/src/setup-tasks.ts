@@ -50,10 +50,22 @@ export const tasks = {
 
 export type SetupTasks = typeof tasks;
 
+/** What each task loads, started as soon as its worker is. */
+const preload: Partial<Record<keyof SetupTasks, () => Promise<unknown>>> = {
+  bootstrap: () => Promise.all([import('./cluster-bootstrap.js'), import('./demo-service.js')]),
+};
+
 if (parentPort && workerData?.task) {
-  const { task, input } = workerData as { task: keyof SetupTasks; input: never };
-  tasks[task](input).then(
-    (value) => parentPort!.postMessage({ ok: true, value }),
-    (err: unknown) => parentPort!.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) }),
-  );
+  const port = parentPort;
+  const task = (workerData as { task: keyof SetupTasks }).task;
+  const loaded = preload[task]?.().catch(() => undefined); // a load error surfaces when the task runs
+  port.once('message', (input: unknown) => {
+    void (async () => {
+      await loaded;
+      return tasks[task](input as never);
+    })().then(
+      (value) => port.postMessage({ ok: true, value }),
+      (err: unknown) => port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) }),
+    );
+  });
 }

@@ -6,7 +6,7 @@ import { nodePodCIDR } from './node-name.js';
 import { startDemo, type Demo } from './demo.js';
 import { Supervisor } from './supervisor.js';
 import { controlPlaneComponents, nodeComponents, apiserverURL, serviceIP, type ClusterOptions } from './components.js';
-import { inWorker } from './in-worker.js';
+import { inWorker, setupWorker } from './in-worker.js';
 import { portable } from './setup-tasks.js';
 import {
   ensureDataDir,
@@ -116,10 +116,12 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
     // Started together: the apiserver needs ipam only for its own bootstrap (the `kubernetes` Service,
     // retried), and ipam has long been listening by the time the apiserver has loaded.
     const controlPlane = supervisor.start(controlPlaneComponents(o), { parallel: true });
+    const bootstrapWorker = setupWorker('bootstrap');
+    controlPlane.catch(() => bootstrapWorker.cancel());
     // The node components need the API to answer, not the apiserver's bootstrap to be done: they load
     // while it finishes, and this machine's Node and kube-dns are written once it has.
     await untilServing(o, controlPlane);
-    const bootstrapped = controlPlane.then(() => inWorker('bootstrap', { o: portable(o), demo }));
+    const bootstrapped = controlPlane.then(() => bootstrapWorker.run({ o: portable(o), demo }));
     // The demo pods need their Node and Service only; they get ready while the controller and proxy come up.
     if (demo) {
       demoStarting = bootstrapped.then(({ demoClusterIP, demoError }) => {
