@@ -1,31 +1,11 @@
-// What `knet up` sets up once the API answers: kubeconfigs, this machine's Node, and the kube-dns
+// What `knet up` sets up once the API answers: this machine's Node, and the kube-dns
 // Service in front of the DNS server (selector-less, so its Endpoints name the DNS process directly).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { KubeClient, kubeconfigYaml, resources, isAlreadyExists, type ClusterConfig } from '@knet/client';
+import { KubeClient, resources, isAlreadyExists } from '@knet/client';
 import type { Endpoints, Service } from '@knet/api';
-import { apiserverURL, componentKubeconfig, serviceIP, type ClusterOptions } from './components.js';
+import { serviceIP, type ClusterOptions } from './components.js';
+import { identityConfig } from './kubeconfigs.js';
 import { nodePodCIDR } from './node-name.js';
 import { registerNode } from './node-registration.js';
-
-export const clusterComponentsWithKubeconfigs = ['controller', 'dns', 'proxy'] as const;
-
-/** How `identity` reaches the apiserver: its URL, the cluster CA, its token. */
-export function identityConfig(o: ClusterOptions, identity: string): ClusterConfig {
-  const c = o.credentials;
-  return { server: apiserverURL(o), ...(c ? { caData: c.caPem, token: c.tokens[identity] } : {}) };
-}
-
-function writeKubeconfig(path: string, o: ClusterOptions, identity: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const { server, caData, token } = identityConfig(o, identity);
-  writeFileSync(path, kubeconfigYaml({ server, cluster: 'knet', user: identity, ...(caData ? { caData } : {}), ...(token ? { token } : {}) }), { mode: 0o600 });
-}
-
-export function writeKubeconfigs(o: ClusterOptions): void {
-  writeKubeconfig(o.dataDir.kubeconfig, o, 'admin');
-  for (const c of clusterComponentsWithKubeconfigs) writeKubeconfig(componentKubeconfig(o, c), o, c);
-}
 
 export interface KubeDnsTarget {
   /** The Service's ClusterIP: the range's tenth address, as kubeadm and kind set it up. */
@@ -85,7 +65,7 @@ export async function ensureKubeDns(client: KubeClient, o: KubeDnsTarget): Promi
   await client.update(resources.endpoints, 'kube-system', endpoints);
 }
 
-/** Registers the Node and kube-dns; the kubeconfigs (writeKubeconfigs) are written before. */
+/** Registers the Node and kube-dns; the kubeconfigs (kubeconfigs.ts) are written before. */
 export async function bootstrapCluster(o: ClusterOptions): Promise<void> {
   const client = new KubeClient(identityConfig(o, 'admin'));
   try {

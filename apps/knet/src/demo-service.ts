@@ -2,7 +2,7 @@
 import { KubeClient, resources, isAlreadyExists } from '@knet/client';
 import type { Namespace, Service } from '@knet/api';
 import type { ClusterOptions } from './cluster-options.js';
-import { identityConfig } from './cluster-bootstrap.js';
+import { identityConfig } from './kubeconfigs.js';
 
 const databaseService: Service = {
   apiVersion: 'v1',

@@ -28,7 +28,7 @@ export const tasks = {
         identities: componentIdentities(),
       });
     }
-    (await import('./cluster-bootstrap.js')).writeKubeconfigs(o);
+    (await import('./kubeconfigs.js')).writeKubeconfigs(o);
     return o.credentials;
   },
   /**

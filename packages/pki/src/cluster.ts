@@ -4,7 +4,8 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPolicyFile } from './abac.js';
-import { createCA, describeCert, issueClientCert, issueServingCert, signedBy, type CertInfo, type CertKeyPair } from './certs.js';
+import { createCA, issueClientCert, issueServingCert, type CertKeyPair } from './certs.js';
+import { canonicalIP, leafFacts, type LeafFacts } from './leaf-facts.js';
 import { readIfExists, withLock, writePrivate } from './files.js';
 import { KNET_USERS, knetPolicies, type Identity } from './identities.js';
 import { formatTokenFile, generateToken, parseTokenFile, type TokenEntry } from './tokens.js';
@@ -69,14 +70,14 @@ async function savePair(certFile: string, keyFile: string, pair: CertKeyPair): P
 }
 
 /** Reuses a leaf certificate only when the CA signed it, it lives > 30 more days and `fits` holds. */
-async function ensureLeaf(ca: CertKeyPair, certFile: string, keyFile: string, fits: (c: CertInfo) => boolean,
+async function ensureLeaf(ca: CertKeyPair, certFile: string, keyFile: string, fits: (c: LeafFacts) => boolean,
   issue: () => Promise<CertKeyPair>): Promise<void> {
   const existing = await loadPair(certFile, keyFile);
   if (existing) {
     let ok = false;
     try {
-      const info = await describeCert(existing.cert);
-      ok = fits(info) && info.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS && (await signedBy(existing.cert, ca.cert));
+      const facts = leafFacts(existing.cert, ca.cert);
+      ok = fits(facts) && facts.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS && facts.signedByCA;
     } catch { /* unreadable: re-issue */ }
     if (ok) return;
   }
@@ -160,10 +161,10 @@ export async function ensureClusterCredentials(dir: string, opts: ClusterCredent
     const [tokens] = await Promise.all([
       upsertTokens(paths.tokenFile, opts.identities),
       ensureLeaf(caPair, paths.apiserverCertFile, paths.apiserverKeyFile,
-        (c) => sameSet(c.ips, apiIPs) && sameSet(c.dnsNames, apiDNS),
+        (c) => sameSet(c.ips, apiIPs.map(canonicalIP)) && sameSet(c.dnsNames, apiDNS),
         () => issueServingCert(caPair, { cn: KNET_USERS.apiserver, dnsNames: apiDNS, ips: apiIPs })),
       ensureLeaf(caPair, paths.ipamServerCertFile, paths.ipamServerKeyFile,
-        (c) => sameSet(c.ips, ipamIPs) && sameSet(c.dnsNames, ipamDNS),
+        (c) => sameSet(c.ips, ipamIPs.map(canonicalIP)) && sameSet(c.dnsNames, ipamDNS),
         () => issueServingCert(caPair, { cn: 'knet-ipam', dnsNames: ipamDNS, ips: ipamIPs })),
       ensureLeaf(caPair, paths.ipamClientCertFile, paths.ipamClientKeyFile,
         (c) => c.commonName === KNET_USERS.apiserver,
