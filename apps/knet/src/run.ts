@@ -90,11 +90,11 @@ export async function run(o: RunOptions): Promise<number> {
     const startTime = new Date().toISOString();
     const probed = spec.readiness.kind !== 'none';
     let ready = !probed;
-    const writeStatus = async () => {
+    const writeStatus = async (isReady: boolean) => {
       const now = new Date().toISOString();
-      await client.patch(resources.pods, namespace, name, { status: podStatus(ip!, hostIP, ready, startTime, now) }, 'merge', { subresource: 'status' });
+      await client.patch(resources.pods, namespace, name, { status: podStatus(ip!, hostIP, isReady, startTime, now) }, 'merge', { subresource: 'status' });
     };
-    await writeStatus();
+    await writeStatus(ready);
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -125,8 +125,11 @@ export async function run(o: RunOptions): Promise<number> {
         const ok = await probeOnce(spec.readiness, ip!, spec.ports[0]?.containerPort, env);
         everReady ||= ok;
         if (running && ok !== ready) {
-          ready = ok;
-          await writeStatus().catch((err: Error) => process.stderr.write(`knet: cannot update pod status: ${err.message}\n`));
+          // Recorded once written: a failed write is tried again at the next probe.
+          await writeStatus(ok).then(
+            () => (ready = ok),
+            (err: Error) => process.stderr.write(`knet: cannot update pod status: ${err.message}\n`),
+          );
         }
         await new Promise((r) => setTimeout(r, !everReady && Date.now() < fastUntil ? 50 : 1000));
       }
