@@ -39,7 +39,7 @@ export function componentKubeconfig(o: ClusterOptions, component: string): strin
  * Services the cap cost the apiserver 10–15% more CPU per create. docker-compose.yml sets the same
  * through NODE_OPTIONS.
  */
-export const lightComponentNodeFlags = ['--max-semi-space-size=1'];
+const lightComponentNodeFlags = ['--max-semi-space-size=1'];
 
 const node = (app: string, args: string[], nodeFlags: string[] = []) => ({ command: process.execPath, args: [...nodeFlags, appMain(app), ...args] });
 

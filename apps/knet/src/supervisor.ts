@@ -45,7 +45,7 @@ interface Running {
   backoffMs: number;
   restartTimer?: NodeJS.Timeout;
   readySince?: number;
-  /** Lines the component has written: a component that logs is worth probing again at once. */
+  /** Output chunks the component has written: a component that logs is worth probing again at once. */
   outputs: number;
   wake?: () => void;
 }
