@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+// The monorepo root: this repository, or the one given (the test builds a small one of its own).
+const root = process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url));
 const stampFile = join(root, 'node_modules', '.cache', 'knet', 'build-stamp');
 
 /** Newest mtime (ms) of path: a file, or a directory with everything in it (directories only when dirsOnly). */
