@@ -69,8 +69,11 @@ export async function ensureKubeDns(client: KubeClient, o: KubeDnsTarget): Promi
 export async function bootstrapCluster(o: ClusterOptions): Promise<void> {
   const client = new KubeClient(identityConfig(o, 'admin'));
   try {
-    await registerNode(client, { name: o.nodeName, address: o.nodeAddress, podCIDR: nodePodCIDR(o.clusterCIDR) });
-    await ensureKubeDns(client, { clusterIP: serviceIP(o, 10), address: o.host, dnsPort: o.dnsPort, metricsPort: o.dnsMetricsPort });
+    // independent objects: written concurrently
+    await Promise.all([
+      registerNode(client, { name: o.nodeName, address: o.nodeAddress, podCIDR: nodePodCIDR(o.clusterCIDR) }),
+      ensureKubeDns(client, { clusterIP: serviceIP(o, 10), address: o.host, dnsPort: o.dnsPort, metricsPort: o.dnsMetricsPort }),
+    ]);
   } finally {
     await client.close();
   }

@@ -37,14 +37,15 @@ export const tasks = {
    */
   async bootstrap(input: { o: PortableClusterOptions; demo: boolean }): Promise<{ demoClusterIP?: string; demoError?: string }> {
     const o = local(input.o);
+    // The demo's objects are written alongside; a failure there is the demo's alone (the cluster runs on).
+    const demo = input.demo
+      ? (await import('./demo-service.js')).ensureDemoService(o).then(
+          (demoClusterIP) => ({ demoClusterIP }),
+          (err: unknown) => ({ demoError: err instanceof Error ? err.message : String(err) }),
+        )
+      : Promise.resolve({});
     await (await import('./cluster-bootstrap.js')).bootstrapCluster(o);
-    if (!input.demo) return {};
-    try {
-      return { demoClusterIP: await (await import('./demo-service.js')).ensureDemoService(o) };
-    } catch (err) {
-      // The demo is extra: the cluster runs on without it.
-      return { demoError: err instanceof Error ? err.message : String(err) };
-    }
+    return demo;
   },
 };
 
