@@ -18,16 +18,21 @@ export function targetKey(address: string, port: number): string {
  * endpoints (traffic policy Local). Duplicates collapse to one.
  */
 export function eligibleBackends(backends: readonly Backend[], localOnly = false): Backend[] {
-  const candidates = localOnly ? backends.filter((b) => b.nodeLocal === true) : backends;
-  const ready = candidates.filter((b) => b.ready);
-  const chosen = ready.length > 0 ? ready : candidates.filter((b) => b.serving && b.terminating);
-  const seen = new Set<string>();
-  return chosen.filter((b) => {
-    const k = targetKey(b.address, b.port);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  const candidate = (b: Backend): boolean => !localOnly || b.nodeLocal === true;
+  const anyReady = backends.some((b) => b.ready && candidate(b));
+  // One pass, and no Set for the few endpoints most Services have: pools are built for every Service on a cold start.
+  const seen = backends.length > 16 ? new Set<string>() : undefined;
+  const out: Backend[] = [];
+  for (const b of backends) {
+    if (!candidate(b) || !(anyReady ? b.ready : b.serving && b.terminating)) continue;
+    if (seen !== undefined) {
+      const k = targetKey(b.address, b.port);
+      if (seen.has(k)) continue;
+      seen.add(k);
+    } else if (out.some((o) => o.address === b.address && o.port === b.port)) continue;
+    out.push(b);
+  }
+  return out;
 }
 
 /**
