@@ -122,6 +122,23 @@ export class Dataplane {
     }
 
     const opening: Promise<void>[] = [];
+    let binding = 0;
+    let allBound: (() => void) | undefined;
+    const opened = (key: string, want: ServiceEntry, err: unknown, l: Listener | undefined): void => {
+      if (l !== undefined && err === undefined) {
+        this.listeners.set(key, l);
+        this.given.set(key, sources.get(key)!);
+        result.opened.push(key);
+      } else {
+        const { reason, error } = describeBindError(err, want.protocol, want.address, want.port);
+        this.settings.log.warn({ key, reason, err: error }, 'bind failed');
+        result.errors.push({ key, reason, error });
+      }
+    };
+    const tcpOpened = (err: Error | undefined, l: TcpListener): void => {
+      opened(l.entry.key, l.entry, err, l);
+      if (--binding === 0) allBound?.();
+    };
     for (const [key, want] of desired) {
       const l = this.listeners.get(key);
       if (l !== undefined) {
@@ -132,21 +149,19 @@ export class Dataplane {
         this.given.set(key, sources.get(key)!);
         continue;
       }
+      if (want.protocol === 'TCP') {
+        binding++;
+        TcpListener.open(want, this.settings, tcpOpened);
+        continue;
+      }
       opening.push(
-        (want.protocol === 'TCP' ? TcpListener.open(want, this.settings) : UdpListener.open(want, this.settings)).then(
-          (opened) => {
-            this.listeners.set(key, opened);
-            this.given.set(key, sources.get(key)!);
-            result.opened.push(key);
-          },
-          (err: unknown) => {
-            const { reason, error } = describeBindError(err, want.protocol, want.address, want.port);
-            this.settings.log.warn({ key, reason, err: error }, 'bind failed');
-            result.errors.push({ key, reason, error });
-          },
+        UdpListener.open(want, this.settings).then(
+          (l) => opened(key, want, undefined, l),
+          (err: unknown) => opened(key, want, err, undefined),
         ),
       );
     }
+    if (binding > 0) opening.push(new Promise<void>((resolve) => (allBound = resolve)));
     await Promise.all(opening);
     // close() may have run while we were binding.
     if (this.closed) await this.closeListeners();

@@ -41,26 +41,35 @@ export class TcpListener {
     this.idle = new Sweeper(sweepEvery(settings.idleTimeoutMs), checkIdle);
   }
 
-  /** Binds; rejects with the listen error (EADDRINUSE, EACCES...). */
-  static open(entry: ServiceEntry, settings: Settings): Promise<TcpListener> {
+  /**
+   * Binds, then calls `done` once: with the listener, or with the listen error (EADDRINUSE, EACCES...). A
+   * callback, not a promise: a cold start opens 10,000 of these at once.
+   */
+  static open(entry: ServiceEntry, settings: Settings, done: (err: Error | undefined, l: TcpListener) => void): void {
     const server = createServer(serverOptions);
     const l = new TcpListener(entry, server, settings);
+    l.opened = done;
     (server as TaggedServer)[LISTENER] = l;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        l.affinity?.close();
-        reject(err);
-      };
-      server.once('error', onError);
-      server.on('connection', onConnection);
-      server.on('close', onServerClose);
-      server.listen({ host: entry.address, port: entry.port, exclusive: true, backlog: settings.backlog }, () => {
-        server.off('error', onError);
-        // After binding, errors are accept failures (EMFILE...): log them and keep serving.
-        server.on('error', onAcceptError);
-        resolve(l);
-      });
-    });
+    server.on('error', onServerError);
+    server.on('listening', onListening);
+    server.on('connection', onConnection);
+    server.on('close', onServerClose);
+    server.listen({ host: entry.address, port: entry.port, exclusive: true, backlog: settings.backlog });
+  }
+
+  /** Until the bind has succeeded or failed: who to tell. */
+  private opened: ((err: Error | undefined, l: TcpListener) => void) | undefined;
+
+  bound(err: Error | undefined): void {
+    const done = this.opened;
+    this.opened = undefined;
+    if (done === undefined) {
+      // After binding, errors are accept failures (EMFILE...): log them and keep serving.
+      if (err !== undefined) this.settings.log.warn({ key: this.entry.key, err: err.message }, 'accept failed');
+      return;
+    }
+    if (err !== undefined) this.affinity?.close();
+    done(err, this);
   }
 
   /** The server's 'close': it stopped listening and its last connection is gone. */
@@ -166,9 +175,11 @@ function onConnection(this: TaggedServer, client: Socket): void {
 function onServerClose(this: TaggedServer): void {
   this[LISTENER].serverClosedNow();
 }
-function onAcceptError(this: TaggedServer, err: Error): void {
-  const l = this[LISTENER];
-  l.settings.log.warn({ key: l.entry.key, err: err.message }, 'accept failed');
+function onServerError(this: TaggedServer, err: Error): void {
+  this[LISTENER].bound(err);
+}
+function onListening(this: TaggedServer): void {
+  this[LISTENER].bound(undefined);
 }
 function checkConnecting(c: TcpConnection, now: number): void {
   const connectMs = c.l.settings.connectTimeoutMs;
