@@ -13,6 +13,26 @@ export function targetKey(address: string, port: number): string {
 }
 
 /**
+ * Its key string is made on first use: a cold start builds a pool for every Service, and most targets are
+ * never looked up by key (only connections and affinity do).
+ */
+class PoolTarget implements Target {
+  private k: string | undefined;
+  readonly family: 4 | 6;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+  ) {
+    this.family = address.includes(':') ? 6 : 4;
+  }
+
+  get key(): string {
+    return (this.k ??= targetKey(this.address, this.port));
+  }
+}
+
+/**
  * The endpoints kube-proxy would send to: ready ones; when none is ready, the
  * serving-and-terminating ones (KEP-1669). `localOnly` first narrows to node-local
  * endpoints (traffic policy Local). Duplicates collapse to one.
@@ -46,12 +66,7 @@ export class BackendPool {
   private cursor = 0;
 
   constructor(backends: readonly Backend[], localOnly = false, previous?: BackendPool) {
-    this.targets = eligibleBackends(backends, localOnly).map((b) => ({
-      key: targetKey(b.address, b.port),
-      address: b.address,
-      port: b.port,
-      family: b.address.includes(':') ? 6 : 4,
-    }));
+    this.targets = eligibleBackends(backends, localOnly).map((b) => new PoolTarget(b.address, b.port));
     if (this.targets.length > 16) this.byKey = new Map(this.targets.map((t) => [t.key, t]));
     if (previous && this.targets.length > 0) this.cursor = previous.cursor % this.targets.length;
   }
