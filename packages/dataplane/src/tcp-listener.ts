@@ -53,7 +53,6 @@ export class TcpListener {
     server.on('error', onServerError);
     server.on('listening', onListening);
     server.on('connection', onConnection);
-    server.on('close', onServerClose);
     server.listen({ host: entry.address, port: entry.port, exclusive: true, backlog: settings.backlog });
   }
 
@@ -108,6 +107,8 @@ export class TcpListener {
   retire(): void {
     if (this.retired) return;
     this.retired = true;
+    // Listened for only now: 'close' comes after close(), once the last connection is gone.
+    this.server.on('close', onServerClose);
     this.server.close();
     this.affinity?.close();
     if (this.conns.size > 0) this.drainLater([...this.conns]);
