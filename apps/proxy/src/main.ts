@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const bound: Record<string, string> = {};
   for (const [name, address, handler] of [
     ['healthz', flags.healthzBindAddress, healthzHandler(health)],
-    ['metrics', flags.metricsBindAddress, metricsHandler(metrics.registry)],
+    ['metrics', flags.metricsBindAddress, metricsHandler(metrics.registry, metrics.serviceText)],
   ] as const) {
     if (address === '') continue;
     try {
