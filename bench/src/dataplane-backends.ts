@@ -1,5 +1,6 @@
 // Backends for bench:dataplane, in their own process: small HTTP answers on 127.125.0.1-10, a 1 GiB stream
-// per connection, and a UDP echo. Prints one JSON line with the ports, then serves until SIGTERM.
+// per connection, a UDP echo, and a server that holds connections open without a byte (GET /held on an HTTP
+// backend says how many it holds). Prints one JSON line with the ports, then serves until SIGTERM.
 import { createServer as createHttp, type Server as HttpServer } from 'node:http';
 import { createServer as createTcp, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -15,7 +16,8 @@ const body = Buffer.from('ok\n');
 const servers: (HttpServer | ReturnType<typeof createTcp>)[] = [];
 let httpPort = 0;
 for (const host of HTTP_ADDRESSES) {
-  const s = createHttp({ keepAliveTimeout: 60_000 }, (_req, res) => {
+  const s = createHttp({ keepAliveTimeout: 60_000 }, (req, res) => {
+    if (req.url === '/held') return void res.end(String(held.size));
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length, 'x-backend': host });
     res.end(body);
   });
@@ -39,12 +41,23 @@ const bulk = createTcp((s: Socket) => {
 const bulkPort = await listen(bulk, '127.125.0.1');
 servers.push(bulk);
 
+// Connections accepted and kept, silent, until the client closes them.
+const held = new Set<Socket>();
+const hold = createTcp((s: Socket) => {
+  held.add(s);
+  s.on('error', () => {});
+  s.on('close', () => held.delete(s));
+});
+const holdPort = await listen(hold, '127.125.0.1');
+servers.push(hold);
+
 const udp = createSocket('udp4');
 udp.on('message', (m, r) => udp.send(m, r.port, r.address));
 await new Promise<void>((r) => udp.bind(0, '127.125.0.1', r));
 
-process.stdout.write(JSON.stringify({ httpAddresses: HTTP_ADDRESSES, httpPort, bulkPort, udpPort: udp.address().port }) + '\n');
+process.stdout.write(JSON.stringify({ httpAddresses: HTTP_ADDRESSES, httpPort, bulkPort, holdPort, udpPort: udp.address().port }) + '\n');
 process.once('SIGTERM', () => {
+  for (const s of held) s.destroy();
   for (const s of servers) s.close();
   udp.close();
   setTimeout(() => process.exit(0), 200).unref();

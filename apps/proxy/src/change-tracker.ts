@@ -92,7 +92,12 @@ export class ChangeTracker {
     this.first = false;
 
     const shards = new Map<number, ServiceEntry[]>();
-    for (const i of dirtyShards) shards.set(i, [...this.members[i]!.values()].flat());
+    for (const i of dirtyShards) {
+      // A loop, not [...].flat(): flat() took ~0.3 ms for one shard, most of the cost of a one-endpoint change.
+      const list: ServiceEntry[] = [];
+      for (const won of this.members[i]!.values()) for (const e of won) list.push(e);
+      shards.set(i, list);
+    }
     return { shards, skipped: this.skipped(), size: this.size };
   }
 

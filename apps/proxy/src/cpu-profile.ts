@@ -1,5 +1,6 @@
 // KNET_CPU_PROFILE=<file>: profile the proxy from start to shutdown (node --cpu-prof cannot be passed through
-// NODE_OPTIONS, and `knet up` starts the proxy itself). Open the file in Chrome DevTools or speedscope.
+// NODE_OPTIONS, and `knet up` starts the proxy itself). %p in the name becomes the pid, so a restarted proxy
+// does not overwrite its predecessor's. Open the file in Chrome DevTools or speedscope.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
@@ -10,7 +11,7 @@ export function startCpuProfile(file: string | undefined): () => void {
   session.post('Profiler.enable', () => session.post('Profiler.start'));
   return () => {
     session.post('Profiler.stop', (err, res) => {
-      if (!err) writeFileSync(file, JSON.stringify(res.profile));
+      if (!err) writeFileSync(file.replaceAll('%p', String(process.pid)), JSON.stringify(res.profile));
       session.disconnect();
     });
   };

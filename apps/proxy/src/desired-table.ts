@@ -1,6 +1,6 @@
 // The sync computation (kube-proxy's "desired state"): a pure function from the informer caches to the
 // data plane's table of (address, port, protocol) → backends. Applying it is the only side effect, elsewhere.
-import { isHeadlessService, type EndpointSlice, type Service, type ServicePort } from '@knet/api';
+import { isHeadlessService, type EndpointSlice, type EndpointSlicePort, type Service, type ServicePort } from '@knet/api';
 import type { Backend, ServiceEntry } from '@knet/dataplane';
 import { ipFamily } from './addresses.js';
 
@@ -164,11 +164,21 @@ export function backendsFor(
   nodeName: string,
 ): Backend[] {
   const wantType = family === 4 ? 'IPv4' : 'IPv6';
-  const byTarget = new Map<string, Backend>();
+  const portName = port.name ?? '';
+  const out: Backend[] = [];
+  // Duplicates are found by a scan while the list is short, by a Map past that: no key string per endpoint
+  // for the few endpoints most Services have (a cold start computes every Service at once).
+  let index: Map<string, number> | undefined;
   const ordered = slices.length < 2 ? slices : [...slices].sort((a, b) => cmp(a.metadata.name ?? '', b.metadata.name ?? ''));
   for (const slice of ordered) {
     if (slice.addressType !== wantType) continue;
-    const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
+    let sp: EndpointSlicePort | undefined;
+    for (const p of slice.ports ?? []) {
+      if ((p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol) {
+        sp = p;
+        break;
+      }
+    }
     if (!sp || typeof sp.port !== 'number' || sp.port < 1 || sp.port > 65535) continue;
     for (const ep of slice.endpoints ?? []) {
       const address = ep.addresses?.[0];
@@ -182,12 +192,17 @@ export function backendsFor(
         terminating: ep.conditions?.terminating ?? false,
         nodeLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
       };
-      const id = `${address} ${sp.port}`;
-      const seen = byTarget.get(id);
-      if (seen === undefined || (!seen.ready && b.ready)) byTarget.set(id, b);
+      let at = -1;
+      if (index !== undefined) at = index.get(`${address} ${sp.port}`) ?? -1;
+      else for (let i = 0; i < out.length; i++) if (out[i]!.address === address && out[i]!.port === sp.port) at = i;
+      if (at < 0) {
+        out.push(b);
+        if (index !== undefined) index.set(`${address} ${sp.port}`, out.length - 1);
+        else if (out.length > 16) index = new Map(out.map((x, i) => [`${x.address} ${x.port}`, i]));
+      } else if (!out[at]!.ready && b.ready) out[at] = b; // an address in several slices: ready preferred
     }
   }
-  return [...byTarget.values()].sort((a, b) => cmp(a.address, b.address) || a.port - b.port);
+  return out.sort((a, b) => cmp(a.address, b.address) || a.port - b.port);
 }
 
 function proxyProtocolOf(svc: Service): { version?: 'v1' | 'v2'; problem?: string } {

@@ -26,14 +26,15 @@ export function healthzHandler(health: SyncHealth): Handler {
   };
 }
 
-export function metricsHandler(registry: Registry): Handler {
+/** `more` adds series the registry does not hold (text in the same format), after the registry's. */
+export function metricsHandler(registry: Registry, more: () => string = () => ''): Handler {
   return (req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
       return;
     }
     registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body + more()),
       (err: unknown) => res.writeHead(500).end(String(err)),
     );
   };

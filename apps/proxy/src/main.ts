@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const bound: Record<string, string> = {};
   for (const [name, address, handler] of [
     ['healthz', flags.healthzBindAddress, healthzHandler(health)],
-    ['metrics', flags.metricsBindAddress, metricsHandler(metrics.registry)],
+    ['metrics', flags.metricsBindAddress, metricsHandler(metrics.registry, metrics.serviceText)],
   ] as const) {
     if (address === '') continue;
     try {
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     throw err;
   }
   if (stopping) return;
-  log.info({ node: flags.hostnameOverride, ...bound, entries: proxier.dataplane.keys().length, ...timing }, 'ready');
+  log.info({ node: flags.hostnameOverride, ...bound, entries: proxier.dataplane.size, ...timing }, 'ready');
 }
 
 main().catch((err: unknown) => {

@@ -106,7 +106,7 @@ export class Proxier {
   private changed(service: string | undefined): void {
     if (service !== undefined) this.tracker.mark(service);
     this.opts.health.queued();
-    this.opts.metrics.lastQueued.setToCurrentTime();
+    this.opts.metrics.queued();
     if (this.services.hasSynced() && this.slices.hasSynced() && this.nodes.hasSynced()) this.runner.run();
   }
 

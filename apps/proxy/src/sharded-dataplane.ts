@@ -100,6 +100,13 @@ export class ShardedDataplane {
     return out;
   }
 
+  /** How many keys are bound. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.shards) n += s.size;
+    return n;
+  }
+
   keys(): string[] {
     return this.shards.flatMap((s) => s.keys());
   }

@@ -13,21 +13,46 @@ export function targetKey(address: string, port: number): string {
 }
 
 /**
+ * Its key string is made on first use: a cold start builds a pool for every Service, and most targets are
+ * never looked up by key (only connections and affinity do).
+ */
+class PoolTarget implements Target {
+  private k: string | undefined;
+  readonly family: 4 | 6;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+  ) {
+    this.family = address.includes(':') ? 6 : 4;
+  }
+
+  get key(): string {
+    return (this.k ??= targetKey(this.address, this.port));
+  }
+}
+
+/**
  * The endpoints kube-proxy would send to: ready ones; when none is ready, the
  * serving-and-terminating ones (KEP-1669). `localOnly` first narrows to node-local
  * endpoints (traffic policy Local). Duplicates collapse to one.
  */
 export function eligibleBackends(backends: readonly Backend[], localOnly = false): Backend[] {
-  const candidates = localOnly ? backends.filter((b) => b.nodeLocal === true) : backends;
-  const ready = candidates.filter((b) => b.ready);
-  const chosen = ready.length > 0 ? ready : candidates.filter((b) => b.serving && b.terminating);
-  const seen = new Set<string>();
-  return chosen.filter((b) => {
-    const k = targetKey(b.address, b.port);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  const candidate = (b: Backend): boolean => !localOnly || b.nodeLocal === true;
+  const anyReady = backends.some((b) => b.ready && candidate(b));
+  // One pass, and no Set for the few endpoints most Services have: pools are built for every Service on a cold start.
+  const seen = backends.length > 16 ? new Set<string>() : undefined;
+  const out: Backend[] = [];
+  for (const b of backends) {
+    if (!candidate(b) || !(anyReady ? b.ready : b.serving && b.terminating)) continue;
+    if (seen !== undefined) {
+      const k = targetKey(b.address, b.port);
+      if (seen.has(k)) continue;
+      seen.add(k);
+    } else if (out.some((o) => o.address === b.address && o.port === b.port)) continue;
+    out.push(b);
+  }
+  return out;
 }
 
 /**
@@ -41,12 +66,7 @@ export class BackendPool {
   private cursor = 0;
 
   constructor(backends: readonly Backend[], localOnly = false, previous?: BackendPool) {
-    this.targets = eligibleBackends(backends, localOnly).map((b) => ({
-      key: targetKey(b.address, b.port),
-      address: b.address,
-      port: b.port,
-      family: b.address.includes(':') ? 6 : 4,
-    }));
+    this.targets = eligibleBackends(backends, localOnly).map((b) => new PoolTarget(b.address, b.port));
     if (this.targets.length > 16) this.byKey = new Map(this.targets.map((t) => [t.key, t]));
     if (previous && this.targets.length > 0) this.cursor = previous.cursor % this.targets.length;
   }

@@ -43,21 +43,6 @@ export function sameSettings(a: ServiceEntry, b: ServiceEntry): boolean {
   );
 }
 
-/** A private copy, so a caller mutating its table later cannot change what we run. */
-function copyEntry(e: ServiceEntry): ServiceEntry {
-  return {
-    key: e.key,
-    address: e.address,
-    port: e.port,
-    protocol: e.protocol,
-    backends: e.backends.map((b) => ({ ...b })),
-    ...(e.affinity ? { affinity: { type: e.affinity.type, timeoutSeconds: e.affinity.timeoutSeconds } } : {}),
-    ...(e.proxyProtocol ? { proxyProtocol: e.proxyProtocol } : {}),
-    ...(e.localOnly !== undefined ? { localOnly: e.localOnly } : {}),
-    ...(e.labels ? { labels: { ...e.labels } } : {}),
-  };
-}
-
 /**
  * A userspace L4 load balancer: one listener per (address, port, protocol), each
  * splicing clients to backends with kube-proxy's selection rules. Driven
@@ -119,8 +104,9 @@ export class Dataplane {
         continue;
       }
       const running = this.listeners.get(key)?.entry;
-      // Equal to what runs: keep the running copy, so the loops below see it unchanged.
-      desired.set(key, running !== undefined && sameBinding(e, running) && sameSettings(e, running) ? running : copyEntry(e));
+      // Equal to what runs: keep the running entry, so the loops below see it unchanged. Entries are immutable
+      // once given (the API says so), so the caller's object is kept as is: no copy of every backend.
+      desired.set(key, running !== undefined && sameBinding(e, running) && sameSettings(e, running) ? running : e);
       sources.set(key, e);
     }
 
@@ -136,6 +122,23 @@ export class Dataplane {
     }
 
     const opening: Promise<void>[] = [];
+    let binding = 0;
+    let allBound: (() => void) | undefined;
+    const opened = (key: string, want: ServiceEntry, err: unknown, l: Listener | undefined): void => {
+      if (l !== undefined && err === undefined) {
+        this.listeners.set(key, l);
+        this.given.set(key, sources.get(key)!);
+        result.opened.push(key);
+      } else {
+        const { reason, error } = describeBindError(err, want.protocol, want.address, want.port);
+        this.settings.log.warn({ key, reason, err: error }, 'bind failed');
+        result.errors.push({ key, reason, error });
+      }
+    };
+    const tcpOpened = (err: Error | undefined, l: TcpListener): void => {
+      opened(l.entry.key, l.entry, err, l);
+      if (--binding === 0) allBound?.();
+    };
     for (const [key, want] of desired) {
       const l = this.listeners.get(key);
       if (l !== undefined) {
@@ -146,21 +149,19 @@ export class Dataplane {
         this.given.set(key, sources.get(key)!);
         continue;
       }
+      if (want.protocol === 'TCP') {
+        binding++;
+        TcpListener.open(want, this.settings, tcpOpened);
+        continue;
+      }
       opening.push(
-        (want.protocol === 'TCP' ? TcpListener.open(want, this.settings) : UdpListener.open(want, this.settings)).then(
-          (opened) => {
-            this.listeners.set(key, opened);
-            this.given.set(key, sources.get(key)!);
-            result.opened.push(key);
-          },
-          (err: unknown) => {
-            const { reason, error } = describeBindError(err, want.protocol, want.address, want.port);
-            this.settings.log.warn({ key, reason, err: error }, 'bind failed');
-            result.errors.push({ key, reason, error });
-          },
+        UdpListener.open(want, this.settings).then(
+          (l) => opened(key, want, undefined, l),
+          (err: unknown) => opened(key, want, err, undefined),
         ),
       );
     }
+    if (binding > 0) opening.push(new Promise<void>((resolve) => (allBound = resolve)));
     await Promise.all(opening);
     // close() may have run while we were binding.
     if (this.closed) await this.closeListeners();
@@ -180,6 +181,11 @@ export class Dataplane {
   address(key: string): { address: string; port: number; protocol: 'TCP' | 'UDP' } | undefined {
     const l = this.listeners.get(key);
     return l === undefined ? undefined : { address: l.entry.address, port: l.port, protocol: l.entry.protocol };
+  }
+
+  /** How many keys have a bound listener. */
+  get size(): number {
+    return this.listeners.size;
   }
 
   /** Keys with a bound listener. */

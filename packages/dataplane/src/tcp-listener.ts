@@ -26,8 +26,9 @@ export class TcpListener {
   /** Established connections, checked for idleTimeoutMs without traffic (when it is not 0). */
   readonly idle: Sweeper<TcpConnection>;
   private retired = false;
-  /** Settles once the server is closed and its last connection is gone. */
-  private readonly closedEvent: Promise<void>;
+  /** Set once the server is closed and its last connection is gone; `closing` settles then. */
+  private serverClosed = false;
+  private closing: { promise: Promise<void>; resolve: () => void } | undefined;
 
   private constructor(
     public entry: ServiceEntry,
@@ -36,41 +37,44 @@ export class TcpListener {
   ) {
     this.pool = new BackendPool(entry.backends, entry.localOnly);
     if (entry.affinity) this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, settings.now);
-    this.closedEvent = new Promise((resolve) => server.once('close', () => resolve()));
-    const connectMs = settings.connectTimeoutMs;
-    this.connecting = new Sweeper(sweepEvery(connectMs), (c, now) => {
-      if (now - c.since >= connectMs && c.upstream !== undefined) c.connectFailed(c.upstream, connectTimeoutError(connectMs));
-    });
-    const idleMs = settings.idleTimeoutMs;
-    this.idle = new Sweeper(sweepEvery(idleMs), (c, now) => {
-      // Bytes either way on the client socket (everything from the backend is written to it) count as activity.
-      const seen = c.client.bytesRead + (c.client.bytesWritten ?? 0);
-      if (seen !== c.seenBytes) {
-        c.seenBytes = seen;
-        c.since = now;
-      } else if (now - c.since >= idleMs) c.destroy();
-    });
+    this.connecting = new Sweeper(sweepEvery(settings.connectTimeoutMs), checkConnecting);
+    this.idle = new Sweeper(sweepEvery(settings.idleTimeoutMs), checkIdle);
   }
 
-  /** Binds; rejects with the listen error (EADDRINUSE, EACCES...). */
-  static open(entry: ServiceEntry, settings: Settings): Promise<TcpListener> {
-    // pauseOnConnect: nothing is read from the client until a backend is connected.
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+  /**
+   * Binds, then calls `done` once: with the listener, or with the listen error (EADDRINUSE, EACCES...). A
+   * callback, not a promise: a cold start opens 10,000 of these at once.
+   */
+  static open(entry: ServiceEntry, settings: Settings, done: (err: Error | undefined, l: TcpListener) => void): void {
+    const server = createServer(serverOptions);
     const l = new TcpListener(entry, server, settings);
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        l.affinity?.close();
-        reject(err);
-      };
-      server.once('error', onError);
-      server.on('connection', (client: Socket) => l.accept(client));
-      server.listen({ host: entry.address, port: entry.port, exclusive: true, backlog: settings.backlog }, () => {
-        server.off('error', onError);
-        // After binding, errors are accept failures (EMFILE...): log them and keep serving.
-        server.on('error', (err) => settings.log.warn({ key: l.entry.key, err: err.message }, 'accept failed'));
-        resolve(l);
-      });
-    });
+    l.opened = done;
+    (server as TaggedServer)[LISTENER] = l;
+    server.on('error', onServerError);
+    server.on('listening', onListening);
+    server.on('connection', onConnection);
+    server.listen({ host: entry.address, port: entry.port, exclusive: true, backlog: settings.backlog });
+  }
+
+  /** Until the bind has succeeded or failed: who to tell. */
+  private opened: ((err: Error | undefined, l: TcpListener) => void) | undefined;
+
+  bound(err: Error | undefined): void {
+    const done = this.opened;
+    this.opened = undefined;
+    if (done === undefined) {
+      // After binding, errors are accept failures (EMFILE...): log them and keep serving.
+      if (err !== undefined) this.settings.log.warn({ key: this.entry.key, err: err.message }, 'accept failed');
+      return;
+    }
+    if (err !== undefined) this.affinity?.close();
+    done(err, this);
+  }
+
+  /** The server's 'close': it stopped listening and its last connection is gone. */
+  serverClosedNow(): void {
+    this.serverClosed = true;
+    this.closing?.resolve();
   }
 
   get port(): number {
@@ -103,6 +107,8 @@ export class TcpListener {
   retire(): void {
     if (this.retired) return;
     this.retired = true;
+    // Listened for only now: 'close' comes after close(), once the last connection is gone.
+    this.server.on('close', onServerClose);
     this.server.close();
     this.affinity?.close();
     if (this.conns.size > 0) this.drainLater([...this.conns]);
@@ -116,12 +122,18 @@ export class TcpListener {
     this.connecting.close();
     this.idle.close();
     for (const c of this.conns) c.destroy();
-    return this.closedEvent;
+    return this.closedPromise();
   }
 
-  /** Settles once the server is closed and its last connection has gone. */
+  /** Settles once the server is closed and its last connection has gone. Made on first use: most listeners never close. */
   closedPromise(): Promise<void> {
-    return this.closedEvent;
+    if (this.serverClosed) return Promise.resolve();
+    if (this.closing === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.closing = { promise, resolve };
+    }
+    return this.closing.promise;
   }
 
   liveBytes(): { bytesIn: number; bytesOut: number } {
@@ -134,7 +146,7 @@ export class TcpListener {
     return { bytesIn, bytesOut };
   }
 
-  private accept(client: Socket): void {
+  accept(client: Socket): void {
     this.counters.connections++;
     if (this.pool.size === 0) {
       // No endpoint: refuse like a closed port instead of holding the client.
@@ -150,6 +162,38 @@ export class TcpListener {
 }
 
 function ignore(): void {}
+
+// Per listener, nothing but the server and this object: at 10,000 Services, a closure or promise per listener is
+// megabytes of heap and garbage-collector work during a cold start. The handlers below are shared and find
+// their listener through a tag on the server.
+/** pauseOnConnect: nothing is read from the client until a backend is connected. */
+const serverOptions = { allowHalfOpen: true, pauseOnConnect: true, noDelay: true };
+const LISTENER = Symbol('knet.tcpListener');
+type TaggedServer = Server & { [LISTENER]: TcpListener };
+function onConnection(this: TaggedServer, client: Socket): void {
+  this[LISTENER].accept(client);
+}
+function onServerClose(this: TaggedServer): void {
+  this[LISTENER].serverClosedNow();
+}
+function onServerError(this: TaggedServer, err: Error): void {
+  this[LISTENER].bound(err);
+}
+function onListening(this: TaggedServer): void {
+  this[LISTENER].bound(undefined);
+}
+function checkConnecting(c: TcpConnection, now: number): void {
+  const connectMs = c.l.settings.connectTimeoutMs;
+  if (now - c.since >= connectMs && c.upstream !== undefined) c.connectFailed(c.upstream, connectTimeoutError(connectMs));
+}
+function checkIdle(c: TcpConnection, now: number): void {
+  // Bytes either way on the client socket (everything from the backend is written to it) count as activity.
+  const seen = c.client.bytesRead + (c.client.bytesWritten ?? 0);
+  if (seen !== c.seenBytes) {
+    c.seenBytes = seen;
+    c.since = now;
+  } else if (now - c.since >= c.l.settings.idleTimeoutMs) c.destroy();
+}
 
 // The per-connection path allocates no closures: every handler below is shared, finds its connection through
 // this tag on the socket, and runs with `this` bound to the socket that emitted the event.
