@@ -12,6 +12,7 @@ import {
   type MethodName,
   RANGE_KEY,
   type AllocationMsg,
+  type AllocateClusterIPResultMsg,
   ipamServiceDefinition,
 } from './proto.js';
 import { type RepairOptions, planRepair } from './repair.js';
@@ -62,6 +63,8 @@ type DbOp = { type: 'put'; key: string; value: Allocation } | { type: 'del'; key
 type Unary<M extends MethodName> = (req: IpamMethods[M][0]) => Promise<IpamMethods[M][1]>;
 
 const PREFIX = 'alloc/';
+/** Most allocations one AllocateClusterIPs call may carry. */
+export const MAX_ALLOCATIONS_PER_CALL = 10_000;
 const dbKey = (kind: AllocationKind, value: string): string => PREFIX + allocationKey(kind, value);
 
 /** Throws IpamError InvalidArgument synchronously when the ranges are bad. */
@@ -174,6 +177,33 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
         const m = s.allocateClusterIP({ owner: req.owner, family: req.family as IPFamily, ip: req.ip });
         return allocated(m, { ip: m.allocation.value });
       }),
+    AllocateClusterIPs: (req) => {
+      if (req.requests.length > MAX_ALLOCATIONS_PER_CALL) {
+        return Promise.reject(invalidArgument(`at most ${MAX_ALLOCATIONS_PER_CALL} allocations per call, got ${req.requests.length}`));
+      }
+      // Each request is applied on its own (as if it came alone, in order); their writes share one sync.
+      return mutate((s) => {
+        const results: AllocateClusterIPResultMsg[] = [];
+        const ops: DbOp[] = [];
+        const made: { value: string; owner: string }[] = [];
+        for (const r of req.requests) {
+          try {
+            const m = s.allocateClusterIP({ owner: r.owner, family: r.family as IPFamily, ip: r.ip });
+            if (m.changed) {
+              ops.push(put(m.allocation));
+              made.push({ value: m.allocation.value, owner: m.allocation.owner });
+            }
+            results.push({ ip: m.allocation.value, errorCode: '', errorMessage: '', errorRange: '' });
+          } catch (err) {
+            const e = err instanceof IpamError ? err : new IpamError('Internal', err instanceof Error ? err.message : String(err));
+            results.push({ ip: '', errorCode: e.code, errorMessage: e.message, errorRange: e.range ?? '' });
+          }
+        }
+        // One line for the batch: a line each cost ipam more CPU than the allocations themselves.
+        if (made.length > 0) log.info({ kind: 'ClusterIP', allocations: made }, 'allocated');
+        return { result: { results }, ops };
+      });
+    },
     ReleaseClusterIP: (req) => mutate(() => released('ClusterIP', req.ip)),
     AllocateNodePort: (req) =>
       mutate((s) => {
