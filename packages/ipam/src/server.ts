@@ -91,7 +91,20 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
   let leakCounts = new Map<string, number>();
 
   const committer = new GroupCommitter<DbOp>(
-    (ops) => db.batch(ops, syncWrite),
+    async (ops) => {
+      // A chained batch: level's array form clones and re-validates every operation first.
+      const batch = db.batch();
+      try {
+        for (const op of ops) {
+          if (op.type === 'put') batch.put(op.key, op.value);
+          else batch.del(op.key);
+        }
+      } catch (err) {
+        await batch.close();
+        throw err;
+      }
+      await batch.write(syncWrite);
+    },
     (err) => {
       log.error({ err: String(err) }, 'allocation store write failed; reloading from disk');
       reloading = load()

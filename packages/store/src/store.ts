@@ -467,7 +467,7 @@ export class Store {
       ops.push({ type: 'put', key: META_RV_KEY, value: String(rv) });
       try {
         if (this.broken !== undefined) await this.reopen();
-        await this.db.batch(ops, { sync: true });
+        await writeSynced(this.db, ops);
       } catch (err) {
         this.broken ??= err;
         const failure = storageError('write was not stored', err);
@@ -492,6 +492,24 @@ export class Store {
       else w.resolve(o.answer);
     });
   }
+}
+
+/**
+ * One synced level write. Through a chained batch: level's array form clones and re-validates every
+ * operation, which cost twice the CPU per create of this (measured with 30 creates per batch).
+ */
+async function writeSynced(db: Db, ops: BatchOp[]): Promise<void> {
+  const batch = db.batch();
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+  } catch (err) {
+    await batch.close();
+    throw err;
+  }
+  await batch.write({ sync: true });
 }
 
 function parseStored(value: string, key: string): KubeObject {
