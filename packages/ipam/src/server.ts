@@ -169,7 +169,9 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
   const del = (a: Allocation): DbOp => ({ type: 'del', key: dbKey(a.kind, a.value) });
 
   function allocated<T>(m: { allocation: Allocation; changed: boolean }, out: T): { result: T; ops: DbOp[] } {
-    if (m.changed) log.info({ kind: m.allocation.kind, value: m.allocation.value, owner: m.allocation.owner }, 'allocated');
+    // debug, as kube-apiserver logs no allocation by default: during a create storm the (synchronous)
+    // log writes cost ipam more CPU than the allocations, and a slow log reader stalled it
+    if (m.changed) log.debug({ kind: m.allocation.kind, value: m.allocation.value, owner: m.allocation.owner }, 'allocated');
     return { result: out, ops: m.changed ? [put(m.allocation)] : [] };
   }
 
@@ -212,8 +214,7 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
             results.push({ ip: '', errorCode: e.code, errorMessage: e.message, errorRange: e.range ?? '' });
           }
         }
-        // One line for the batch: a line each cost ipam more CPU than the allocations themselves.
-        if (made.length > 0) log.info({ kind: 'ClusterIP', allocations: made }, 'allocated');
+        if (made.length > 0) log.debug({ kind: 'ClusterIP', allocations: made }, 'allocated'); // debug: see allocated()
         return { result: { results }, ops };
       });
     },
