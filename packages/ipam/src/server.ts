@@ -91,20 +91,8 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
   let leakCounts = new Map<string, number>();
 
   const committer = new GroupCommitter<DbOp>(
-    async (ops) => {
-      // A chained batch: level's array form clones and re-validates every operation first.
-      const batch = db.batch();
-      try {
-        for (const op of ops) {
-          if (op.type === 'put') batch.put(op.key, op.value);
-          else batch.del(op.key);
-        }
-      } catch (err) {
-        await batch.close();
-        throw err;
-      }
-      await batch.write(syncWrite);
-    },
+    // A chained batch: level's array form clones and re-validates every operation first.
+    (ops) => ops.reduce((b, op) => (op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key)), db.batch()).write(syncWrite),
     (err) => {
       log.error({ err: String(err) }, 'allocation store write failed; reloading from disk');
       reloading = load()
