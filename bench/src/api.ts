@@ -3,6 +3,7 @@
 // (TLS, tokens, ABAC) and once with plain HTTP, to show what security costs. Writes bench/RESULTS.md.
 // BENCH_SERVICES=n and BENCH_MODES=secure (or plain) make a quicker run that only prints.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
@@ -39,6 +40,8 @@ interface Figures {
   rssIpam: number;
   /** CPU ms per create during the create storm, by component (and `bench`, this client). */
   cpuPerCreate: Record<string, number>;
+  /** The machine's 1-minute load average when the run started: other work on it slows every figure. */
+  load: number;
 }
 
 function service(name: string) {
@@ -47,6 +50,7 @@ function service(name: string) {
 
 /** One cluster, the three measurements. `args` go to `knet up`. */
 async function measure(args: string[]): Promise<Figures> {
+  const load = loadavg()[0]!;
   const cluster = await startCluster({ args });
   const pool = new Pool(cluster.apiserver, { connections: CLIENTS + WATCHERS + 4, pipelining: 1, connect: cluster.connect });
   const base = '/api/v1/namespaces/default/services';
@@ -133,6 +137,7 @@ async function measure(args: string[]): Promise<Figures> {
       rssApi: peakRssMiB(cluster.pid('apiserver')),
       rssIpam: peakRssMiB(cluster.pid('ipam')),
       cpuPerCreate,
+      load,
     };
   } finally {
     await pool.close().catch(() => {});
@@ -150,7 +155,7 @@ for (const mode of MODES) {
   figures[mode] = await measure([...args, ...process.argv.slice(2)]);
   const f = figures[mode];
   const cpu = Object.entries(f.cpuPerCreate).map(([c, ms]) => `${c} ${fmt(ms, 2)}`).join(', ');
-  console.log(`${mode}: ${fmt(f.rate, 0)} creates/s, p50/p99 ${fmt(f.creates.p50)}/${fmt(f.creates.p99)} ms, list ${fmt(f.list.p50)} ms, ` +
+  console.log(`${mode} (load ${fmt(f.load, 2)}): ${fmt(f.rate, 0)} creates/s, p50/p99 ${fmt(f.creates.p50)}/${fmt(f.creates.p99)} ms, list ${fmt(f.list.p50)} ms, ` +
     `watch p50/p99 ${fmt(f.watch.p50)}/${fmt(f.watch.p99)} ms (${f.received}), CPU ms per create: ${cpu}`);
 }
 const secure = figures['secure'];
@@ -170,9 +175,12 @@ if (secure !== undefined && plain !== undefined) {
       return `${fmt(c['apiserver']!, 2)} / ${fmt(c['ipam']!, 2)} / ${fmt(c['controller']! + c['proxy']! + c['dns']!, 2)} / ${fmt(c['bench']!, 2)}`;
     }), '', ''],
     ['peak RSS apiserver / ipam (MiB)', ...both((x) => `${fmt(x.rssApi, 0)} / ${fmt(x.rssIpam, 0)}`), '', ''],
+    ['load average (1 min) when the run started', ...both((x) => fmt(x.load, 2)), '', ''],
   ];
   const tlsCost = 1 - secure.rate / plain.rate;
-  const body = `Command: \`npm run bench:api\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nTLS + authentication + authorization cost ${fmt(tlsCost * 100, 0)}% of plain creates/s (target: at most 20%).\nReference: Kubernetes' SLO for mutating API calls is p99 ≤ 1 s.`;
+  const cpuOf = (x: Figures) => Object.values(x.cpuPerCreate).reduce((a, b) => a + b, 0);
+  const tlsCpu = cpuOf(secure) / cpuOf(plain) - 1;
+  const body = `Command: \`npm run bench:api\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nTLS + authentication + authorization cost ${fmt(tlsCost * 100, 0)}% of plain creates/s (target: at most 20%); CPU per create, all processes together: +${fmt(tlsCpu * 100, 0)}%.\nReference: Kubernetes' SLO for mutating API calls is p99 ≤ 1 s.`;
   console.log(body);
   writeSection('bench:api — control plane', body);
 }
