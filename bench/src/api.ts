@@ -1,6 +1,9 @@
 // npm run bench:api — 10,000 Service creates through the REST API with 32 clients, list-all, and
 // watch delivery to 100 watchers, against a real `knet up` cluster: once as it runs by default
 // (TLS, tokens, ABAC) and once with plain HTTP, to show what security costs. Writes bench/RESULTS.md.
+// BENCH_SERVICES=n and BENCH_MODES=secure (or plain) make a quicker run that only prints.
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
@@ -9,6 +12,22 @@ const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CLIENTS = 32;
 const WATCHERS = 100;
 const WATCH_EVENTS = 200;
+/** `secure`, `plain` or both (the default; only a run of both rewrites bench/RESULTS.md). */
+const MODES = (process.env.BENCH_MODES ?? 'secure,plain').split(',');
+const COMPONENTS = ['apiserver', 'ipam', 'controller', 'proxy', 'dns'];
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU time (user + system) a process has used so far, in ms. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
 
 interface Figures {
   rate: number;
@@ -19,6 +38,10 @@ interface Figures {
   received: number;
   rssApi: number;
   rssIpam: number;
+  /** CPU ms per create during the create storm, by component (and `bench`, this client). */
+  cpuPerCreate: Record<string, number>;
+  /** The machine's 1-minute load average when the run started: other work on it slows every figure. */
+  load: number;
 }
 
 function service(name: string) {
@@ -27,6 +50,7 @@ function service(name: string) {
 
 /** One cluster, the three measurements. `args` go to `knet up`. */
 async function measure(args: string[]): Promise<Figures> {
+  const load = loadavg()[0]!;
   const cluster = await startCluster({ args });
   const pool = new Pool(cluster.apiserver, { connections: CLIENTS + WATCHERS + 4, pipelining: 1, connect: cluster.connect });
   const base = '/api/v1/namespaces/default/services';
@@ -39,6 +63,8 @@ async function measure(args: string[]): Promise<Figures> {
   try {
     // 1. creates
     const latencies: number[] = [];
+    const cpuBefore = Object.fromEntries(COMPONENTS.map((c) => [c, cpuMs(cluster.pid(c))]));
+    const benchBefore = process.cpuUsage();
     const t0 = performance.now();
     await runConcurrently(SERVICES, CLIENTS, async (i) => {
       const start = performance.now();
@@ -46,6 +72,11 @@ async function measure(args: string[]): Promise<Figures> {
       latencies.push(performance.now() - start);
     });
     const rate = SERVICES / ((performance.now() - t0) / 1000);
+    const benchCpu = process.cpuUsage(benchBefore);
+    const cpuPerCreate: Record<string, number> = Object.fromEntries(
+      COMPONENTS.map((c) => [c, (cpuMs(cluster.pid(c)) - cpuBefore[c]!) / SERVICES]),
+    );
+    cpuPerCreate['bench'] = (benchCpu.user + benchCpu.system) / 1000 / SERVICES;
 
     // 2. list all (median of 5)
     const lists: number[] = [];
@@ -105,6 +136,8 @@ async function measure(args: string[]): Promise<Figures> {
       received,
       rssApi: peakRssMiB(cluster.pid('apiserver')),
       rssIpam: peakRssMiB(cluster.pid('ipam')),
+      cpuPerCreate,
+      load,
     };
   } finally {
     await pool.close().catch(() => {});
@@ -114,20 +147,40 @@ async function measure(args: string[]): Promise<Figures> {
 
 // A /12 of its own: test clusters get a /20, too small for 10,000 Services.
 const range = ['--service-cluster-ip-range', '127.112.0.0/12'];
-const secure = await measure([...range, ...process.argv.slice(2)]);
-const plain = await measure([...range, '--insecure-plain-http', ...process.argv.slice(2)]);
-const both = (f: (x: Figures) => string) => [f(secure), f(plain)];
-const met = (ok: boolean) => (ok ? 'yes' : 'no');
-const rows: (string | number)[][] = [
-  ['measure', 'knet (TLS + token + ABAC, the default)', 'knet (plain HTTP, --insecure-plain-http)', 'target', 'met (default)'],
-  [`durable creates/s (${SERVICES} Services, ${CLIENTS} clients, incl. ClusterIP allocation)`, ...both((x) => fmt(x.rate, 0)), '≥ 1,000', met(secure.rate >= 1000)],
-  ['create latency p50 / p99 (ms)', ...both((x) => `${fmt(x.creates.p50)} / ${fmt(x.creates.p99)}`), 'p99 ≤ 50', met(secure.creates.p99 <= 50)],
-  [`list all ${secure.listed} Services, median of 5 (ms)`, ...both((x) => fmt(x.list.p50)), '≤ 300', met(secure.list.p50 <= 300)],
-  [`watch delivery p50 / p99, ${WATCHERS} watchers, send→event (ms)`, ...both((x) => `${fmt(x.watch.p50)} / ${fmt(x.watch.p99)}`), 'p99 ≤ 20', met(secure.watch.p99 <= 20)],
-  ['events delivered', ...both((x) => `${x.received} / ${WATCH_EVENTS * WATCHERS}`), 'all', met(secure.received === WATCH_EVENTS * WATCHERS)],
-  ['peak RSS apiserver / ipam (MiB)', ...both((x) => `${fmt(x.rssApi, 0)} / ${fmt(x.rssIpam, 0)}`), '', ''],
-];
-const tlsCost = 1 - secure.rate / plain.rate;
-const body = `Command: \`npm run bench:api\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nTLS + authentication + authorization cost ${fmt(tlsCost * 100, 0)}% of plain creates/s (target: at most 20%).\nReference: Kubernetes' SLO for mutating API calls is p99 ≤ 1 s.`;
-console.log(body);
-writeSection('bench:api — control plane', body);
+const runs: Record<string, string[]> = { secure: range, plain: [...range, '--insecure-plain-http'] };
+const figures: Record<string, Figures> = {};
+for (const mode of MODES) {
+  const args = runs[mode];
+  if (args === undefined) throw new Error(`BENCH_MODES: unknown mode ${mode} (secure, plain)`);
+  figures[mode] = await measure([...args, ...process.argv.slice(2)]);
+  const f = figures[mode];
+  const cpu = Object.entries(f.cpuPerCreate).map(([c, ms]) => `${c} ${fmt(ms, 2)}`).join(', ');
+  console.log(`${mode} (load ${fmt(f.load, 2)}): ${fmt(f.rate, 0)} creates/s, p50/p99 ${fmt(f.creates.p50)}/${fmt(f.creates.p99)} ms, list ${fmt(f.list.p50)} ms, ` +
+    `watch p50/p99 ${fmt(f.watch.p50)}/${fmt(f.watch.p99)} ms (${f.received}), CPU ms per create: ${cpu}`);
+}
+const secure = figures['secure'];
+const plain = figures['plain'];
+if (secure !== undefined && plain !== undefined) {
+  const both = (f: (x: Figures) => string) => [f(secure), f(plain)];
+  const met = (ok: boolean) => (ok ? 'yes' : 'no');
+  const rows: (string | number)[][] = [
+    ['measure', 'knet (TLS + token + ABAC, the default)', 'knet (plain HTTP, --insecure-plain-http)', 'target', 'met (default)'],
+    [`durable creates/s (${SERVICES} Services, ${CLIENTS} clients, incl. ClusterIP allocation)`, ...both((x) => fmt(x.rate, 0)), '≥ 1,000', met(secure.rate >= 1000)],
+    ['create latency p50 / p99 (ms)', ...both((x) => `${fmt(x.creates.p50)} / ${fmt(x.creates.p99)}`), 'p99 ≤ 50', met(secure.creates.p99 <= 50)],
+    [`list all ${secure.listed} Services, median of 5 (ms)`, ...both((x) => fmt(x.list.p50)), '≤ 300', met(secure.list.p50 <= 300)],
+    [`watch delivery p50 / p99, ${WATCHERS} watchers, send→event (ms)`, ...both((x) => `${fmt(x.watch.p50)} / ${fmt(x.watch.p99)}`), 'p99 ≤ 20', met(secure.watch.p99 <= 20)],
+    ['events delivered', ...both((x) => `${x.received} / ${WATCH_EVENTS * WATCHERS}`), 'all', met(secure.received === WATCH_EVENTS * WATCHERS)],
+    ['CPU ms per create: apiserver / ipam / rest of the cluster / bench client', ...both((x) => {
+      const c = x.cpuPerCreate;
+      return `${fmt(c['apiserver']!, 2)} / ${fmt(c['ipam']!, 2)} / ${fmt(c['controller']! + c['proxy']! + c['dns']!, 2)} / ${fmt(c['bench']!, 2)}`;
+    }), '', ''],
+    ['peak RSS apiserver / ipam (MiB)', ...both((x) => `${fmt(x.rssApi, 0)} / ${fmt(x.rssIpam, 0)}`), '', ''],
+    ['load average (1 min) when the run started', ...both((x) => fmt(x.load, 2)), '', ''],
+  ];
+  const tlsCost = 1 - secure.rate / plain.rate;
+  const cpuOf = (x: Figures) => Object.values(x.cpuPerCreate).reduce((a, b) => a + b, 0);
+  const tlsCpu = cpuOf(secure) / cpuOf(plain) - 1;
+  const body = `Command: \`npm run bench:api\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nTLS + authentication + authorization cost ${fmt(tlsCost * 100, 0)}% of plain creates/s (target: at most 20%); CPU per create, all processes together: +${fmt(tlsCpu * 100, 0)}%.\nReference: Kubernetes' SLO for mutating API calls is p99 ≤ 1 s.`;
+  console.log(body);
+  writeSection('bench:api — control plane', body);
+}

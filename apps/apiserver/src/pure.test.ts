@@ -7,6 +7,7 @@ import { mediaType, tableRequested } from './negotiation.js';
 import { componentSchemas } from './openapi-schemas.js';
 import { applyPatch, mergePatch, PatchError } from './patch.js';
 import { parseResourcePath } from './request-path.js';
+import { encodeBody, ListBody } from './responses.js';
 
 const namespaced = (g: string, p: string): boolean | undefined =>
   ({ '/services': true, '/pods': true, '/endpoints': true, '/namespaces': false, '/nodes': false, 'discovery.k8s.io/endpointslices': true } as Record<string, boolean>)[`${g}/${p}`];
@@ -145,4 +146,13 @@ test('Limiter bounds concurrency and passes results and errors through', async (
   t.deepEqual(results, Array.from({ length: 20 }, (_, i) => i));
   await t.throwsAsync(() => l.run(async () => { throw new Error('boom'); }), { message: 'boom' });
   t.is(await l.run(async () => 'still works'), 'still works');
+});
+
+test('a ListBody encodes as JSON.stringify of the list', (t) => {
+  const items = [{ metadata: { name: 'a' } }, { metadata: { name: 'b', labels: { '1': 'é"' } } }];
+  const head = { kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: '7', continue: 'x' } };
+  t.is(encodeBody(new ListBody(head, items)), JSON.stringify({ ...head, items }));
+  t.is(encodeBody(new ListBody(head, [])), JSON.stringify({ ...head, items: [] }));
+  t.is(encodeBody(new ListBody({}, items)), JSON.stringify({ items }));
+  t.is(encodeBody({ kind: 'Status' }), '{"kind":"Status"}');
 });

@@ -15,7 +15,7 @@ import { checkFields, decodeRequestObject, PROTOBUF } from './object-decoding.js
 import { gracePeriodFor, deletesGracefully, markTerminating } from './pod-termination.js';
 import { generatedName, parseDeleteOptions, parseDryRun, parseNonNegativeInt, type DeleteOptions } from './request-options.js';
 import { isCoreResource, schemaOf, storeKey } from './resources.js';
-import { writeJSON } from './responses.js';
+import { ListBody, writeJSON } from './responses.js';
 import { storeErrorReason, type ObjectStore } from './deps.js';
 import { mediaType, tableRequested, type TableRequest } from './negotiation.js';
 import { applyPatch, PatchError, patchContentTypes } from './patch.js';
@@ -159,7 +159,7 @@ export class RestHandlers {
       t.metadata = { ...t.metadata, ...meta };
       return send(c, 200, t);
     }
-    send(c, 200, { kind: c.info.listKind, apiVersion: apiVersionOf(c.info), metadata: meta, items: result.items });
+    send(c, 200, new ListBody({ kind: c.info.listKind, apiVersion: apiVersionOf(c.info), metadata: meta }, result.items));
   }
 
   private async watch(c: Call): Promise<void> {

@@ -3,6 +3,7 @@
 // connection closes the store watcher.
 import type { ServerResponse } from 'node:http';
 import type { KubeObject, Status } from '@knet/api';
+import { encodeJSON } from '@knet/store';
 import { storeErrorReason, type ObjectStore } from './deps.js';
 import { errors } from './status.js';
 
@@ -30,8 +31,22 @@ function keyOf(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 }
 
+/**
+ * The wire bytes of one event, encoded once for all the streams it goes to: a commit hands the
+ * same object to every watcher in turn, so remembering the last object's lines is enough.
+ */
+let lastObject: KubeObject | undefined;
+let lastLines: Partial<Record<EventType, Buffer>> = {};
+function eventLine(type: EventType, obj: KubeObject): Buffer {
+  if (obj !== lastObject) {
+    lastObject = obj;
+    lastLines = {};
+  }
+  return (lastLines[type] ??= Buffer.from(`{"type":"${type}","object":${encodeJSON(obj)}}\n`));
+}
+
 export class WatchStream {
-  private readonly queue: string[] = [];
+  private readonly queue: (string | Buffer)[] = [];
   private waitingDrain = false;
   private ended = false;
   private watcher?: { close(): void };
@@ -58,28 +73,31 @@ export class WatchStream {
       const t = setInterval(() => this.send({ type: 'BOOKMARK', object: opts.bookmark(this.bookmarkRV()) }), opts.bookmarkIntervalMs);
       this.timers.push(t);
     }
-    const filter = opts.filter ?? (() => true);
+    // Without a selector every event passes as the store reports it: no list of matching keys to keep.
+    const filter = opts.filter;
+    const scope = { ...(opts.namespace ? { namespace: opts.namespace } : {}), ...(filter ? { filter } : {}) };
     let from = opts.resourceVersion;
     try {
       if (!from || from === '0') {
-        const listed = await opts.store.list(opts.resource, { ...(opts.namespace ? { namespace: opts.namespace } : {}), filter });
+        const listed = await opts.store.list(opts.resource, scope);
         if (this.ended) return;
         for (const o of listed.items) {
-          this.matching.add(keyOf(o));
+          if (filter) this.matching.add(keyOf(o));
           this.sendEvent('ADDED', o);
         }
         from = listed.resourceVersion;
         this.lastRV = from;
-      } else {
+      } else if (filter) {
         // resuming: we cannot know what matched before, so start from what matches now
-        const listed = await opts.store.list(opts.resource, { ...(opts.namespace ? { namespace: opts.namespace } : {}), filter });
+        const listed = await opts.store.list(opts.resource, scope);
         for (const o of listed.items) this.matching.add(keyOf(o));
       }
       if (this.ended) return;
       this.watcher = opts.store.watch(opts.resource, { ...(opts.namespace ? { namespace: opts.namespace } : {}), resourceVersion: from },
         (e) => {
           this.lastRV = e.resourceVersion;
-          this.onStoreEvent(e.type, e.object, filter);
+          if (filter) this.onStoreEvent(e.type, e.object, filter);
+          else this.sendEvent(e.type, e.object);
         });
     } catch (err) {
       if (storeErrorReason(err) === 'Gone') {
@@ -125,12 +143,17 @@ export class WatchStream {
       this.end('error');
       return;
     }
-    this.send({ type, object });
+    // the object itself (not a Table): the same bytes as every other stream sends
+    if (object === obj) this.write(eventLine(type, obj));
+    else this.send({ type, object });
   }
 
   private send(event: unknown): void {
+    this.write(JSON.stringify(event) + '\n');
+  }
+
+  private write(line: string | Buffer): void {
     if (this.ended) return;
-    const line = JSON.stringify(event) + '\n';
     if (this.waitingDrain) {
       if (this.queue.length >= this.opts.maxBufferedEvents) {
         this.end('slow');

@@ -1,7 +1,8 @@
 // The client the apiserver uses to talk to the ipam server over gRPC.
 import * as grpc from '@grpc/grpc-js';
+import { CallBatcher } from './call-batcher.js';
 import { IpamError, isIpamErrorCode } from './errors.js';
-import { CODE_KEY, type IpamMethods, type MethodName, RANGE_KEY, ipamServiceDefinition } from './proto.js';
+import { type AllocateClusterIPMsg, CODE_KEY, type IpamMethods, type MethodName, RANGE_KEY, ipamServiceDefinition } from './proto.js';
 import { type Allocation, type AllocationKind, type Ranges, isAllocationKind } from './types.js';
 
 export interface IpamClientOptions {
@@ -14,6 +15,10 @@ export interface IpamClientOptions {
 export class IpamClient {
   private readonly client: grpc.Client;
   private readonly deadlineMs: number;
+  /** Concurrent ClusterIP allocations travel together as one AllocateClusterIPs call. */
+  private readonly clusterIPs = new CallBatcher<AllocateClusterIPMsg, string>((reqs) => this.allocateClusterIPs(reqs));
+  /** Set once a server answered that it has no AllocateClusterIPs (an older ipam): one call each. */
+  private noBatchRPC = false;
 
   constructor(
     readonly address: string,
@@ -33,7 +38,24 @@ export class IpamClient {
   }
 
   async allocateClusterIP(req: { owner: string; family: 'IPv4' | 'IPv6'; ip?: string }): Promise<string> {
-    return (await this.call('AllocateClusterIP', { owner: req.owner, family: req.family, ip: req.ip ?? '' })).ip;
+    const msg = { owner: req.owner, family: req.family, ip: req.ip ?? '' };
+    if (this.noBatchRPC) return (await this.call('AllocateClusterIP', msg)).ip;
+    return this.clusterIPs.call(msg);
+  }
+
+  private async allocateClusterIPs(reqs: AllocateClusterIPMsg[]): Promise<(string | Error)[]> {
+    if (!this.noBatchRPC) {
+      try {
+        const { results } = await this.unary('AllocateClusterIPs', { requests: reqs });
+        return results.map((r) =>
+          r.errorCode === '' ? r.ip : new IpamError(isIpamErrorCode(r.errorCode) ? r.errorCode : 'Internal', r.errorMessage, r.errorRange || undefined),
+        );
+      } catch (err) {
+        if ((err as grpc.ServiceError).code !== grpc.status.UNIMPLEMENTED) throw this.toIpamError(err as grpc.ServiceError);
+        this.noBatchRPC = true;
+      }
+    }
+    return Promise.all(reqs.map((r) => this.call('AllocateClusterIP', r).then((res) => res.ip, (err: Error) => err)));
   }
 
   /** Releasing a free IP is not an error. */
@@ -81,6 +103,13 @@ export class IpamClient {
   }
 
   private call<M extends MethodName>(method: M, req: IpamMethods[M][0]): Promise<IpamMethods[M][1]> {
+    return this.unary(method, req).catch((err: grpc.ServiceError) => {
+      throw this.toIpamError(err);
+    });
+  }
+
+  /** Rejects with grpc-js's ServiceError. */
+  private unary<M extends MethodName>(method: M, req: IpamMethods[M][0]): Promise<IpamMethods[M][1]> {
     const def = ipamServiceDefinition()[method]!;
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
@@ -90,7 +119,7 @@ export class IpamClient {
         req,
         { deadline: Date.now() + this.deadlineMs },
         (err: grpc.ServiceError | null, res?: unknown) => {
-          if (err) reject(this.toIpamError(err));
+          if (err) reject(err);
           else resolve(res as IpamMethods[M][1]);
         },
       );

@@ -21,6 +21,18 @@ export interface AllocateClusterIPMsg {
   family: string;
   ip: string;
 }
+export interface AllocateClusterIPsMsg {
+  requests: AllocateClusterIPMsg[];
+}
+export interface AllocateClusterIPResultMsg {
+  ip: string;
+  errorCode: string;
+  errorMessage: string;
+  errorRange: string;
+}
+export interface AllocateClusterIPsResponseMsg {
+  results: AllocateClusterIPResultMsg[];
+}
 export interface AllocateLoadBalancerIPMsg {
   owner: string;
   ip: string;
@@ -57,6 +69,7 @@ export type Empty = Record<string, never>;
 export interface IpamMethods {
   GetRanges: [Empty, RangesMsg];
   AllocateClusterIP: [AllocateClusterIPMsg, IPMsg];
+  AllocateClusterIPs: [AllocateClusterIPsMsg, AllocateClusterIPsResponseMsg];
   ReleaseClusterIP: [IPMsg, ReleaseResponseMsg];
   AllocateNodePort: [AllocateNodePortMsg, PortMsg];
   ReleaseNodePort: [PortMsg, ReleaseResponseMsg];

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
 import { IpamClient } from './client.js';
 import { IpamError } from './errors.js';
+import { ipamServiceDefinition } from './proto.js';
 import { type IpamServer, type IpamServerOptions, createIpamServer } from './server.js';
 import { until } from '@knet/component/testing';
 
@@ -290,4 +292,42 @@ test('close() is idempotent and later calls fail cleanly', async (t) => {
   await server.close();
   const err = await ipamError(t, client.list());
   t.is(err.code, 'Unavailable');
+});
+
+test('concurrent ClusterIP allocations share calls, yet each fails or succeeds on its own', async (t) => {
+  const { client } = await start(t, undefined, { serviceCIDRs: ['127.96.0.0/24'] });
+  const taken = await client.allocateClusterIP({ owner: 'a/first', family: 'IPv4' });
+  const results = await Promise.allSettled([
+    client.allocateClusterIP({ owner: 'a/s1', family: 'IPv4' }),
+    client.allocateClusterIP({ owner: 'a/s2', family: 'IPv4', ip: taken }),
+    client.allocateClusterIP({ owner: 'a/s3', family: 'IPv6' }),
+    client.allocateClusterIP({ owner: 'bad owner', family: 'IPv4' }),
+    client.allocateClusterIP({ owner: 'a/s5', family: 'IPv4', ip: '127.96.0.77' }),
+  ]);
+  const [s1, s2, s3, s4, s5] = results;
+  t.is(s1.status, 'fulfilled');
+  const codes = [s2, s3, s4].map((r) => (r.status === 'rejected' && r.reason instanceof IpamError ? r.reason.code : r.status));
+  t.deepEqual(codes, ['AlreadyAllocated', 'FamilyNotConfigured', 'InvalidArgument']);
+  t.is(s2.status === 'rejected' && (s2.reason as IpamError).range, '127.96.0.0/24');
+  t.deepEqual(s5, { status: 'fulfilled', value: '127.96.0.77' });
+  const listed = (await client.list('ClusterIP')).map((a) => `${a.owner}=${a.value}`).sort();
+  t.deepEqual(listed, [`a/first=${taken}`, `a/s1=${(s1 as PromiseFulfilledResult<string>).value}`, 'a/s5=127.96.0.77'].sort());
+});
+
+test('a client falls back to one call per allocation when the server has no AllocateClusterIPs', async (t) => {
+  // An ipam of an older version: only the single-allocation RPC.
+  const older = new grpc.Server();
+  let next = 1;
+  older.addService(ipamServiceDefinition(), {
+    AllocateClusterIP: (call: grpc.ServerUnaryCall<{ owner: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, { ip: `127.96.0.${next++}` }),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    older.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  t.teardown(() => older.forceShutdown());
+  const client = new IpamClient(`127.0.0.1:${port}`, { deadlineMs: 60_000 });
+  t.teardown(() => client.close());
+  const ips = await Promise.all([1, 2, 3].map((i) => client.allocateClusterIP({ owner: `a/s${i}`, family: 'IPv4' })));
+  t.deepEqual(ips.sort(), ['127.96.0.1', '127.96.0.2', '127.96.0.3']);
+  t.is(await client.allocateClusterIP({ owner: 'a/s4', family: 'IPv4' }), '127.96.0.4');
 });

@@ -12,6 +12,7 @@ import {
   type MethodName,
   RANGE_KEY,
   type AllocationMsg,
+  type AllocateClusterIPResultMsg,
   ipamServiceDefinition,
 } from './proto.js';
 import { type RepairOptions, planRepair } from './repair.js';
@@ -62,6 +63,8 @@ type DbOp = { type: 'put'; key: string; value: Allocation } | { type: 'del'; key
 type Unary<M extends MethodName> = (req: IpamMethods[M][0]) => Promise<IpamMethods[M][1]>;
 
 const PREFIX = 'alloc/';
+/** Most allocations one AllocateClusterIPs call may carry. */
+export const MAX_ALLOCATIONS_PER_CALL = 10_000;
 const dbKey = (kind: AllocationKind, value: string): string => PREFIX + allocationKey(kind, value);
 
 /** Throws IpamError InvalidArgument synchronously when the ranges are bad. */
@@ -88,7 +91,8 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
   let leakCounts = new Map<string, number>();
 
   const committer = new GroupCommitter<DbOp>(
-    (ops) => db.batch(ops, syncWrite),
+    // A chained batch: level's array form clones and re-validates every operation first.
+    (ops) => ops.reduce((b, op) => (op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key)), db.batch()).write(syncWrite),
     (err) => {
       log.error({ err: String(err) }, 'allocation store write failed; reloading from disk');
       reloading = load()
@@ -153,7 +157,9 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
   const del = (a: Allocation): DbOp => ({ type: 'del', key: dbKey(a.kind, a.value) });
 
   function allocated<T>(m: { allocation: Allocation; changed: boolean }, out: T): { result: T; ops: DbOp[] } {
-    if (m.changed) log.info({ kind: m.allocation.kind, value: m.allocation.value, owner: m.allocation.owner }, 'allocated');
+    // debug, as kube-apiserver logs no allocation by default: during a create storm the (synchronous)
+    // log writes cost ipam more CPU than the allocations, and a slow log reader stalled it
+    if (m.changed) log.debug({ kind: m.allocation.kind, value: m.allocation.value, owner: m.allocation.owner }, 'allocated');
     return { result: out, ops: m.changed ? [put(m.allocation)] : [] };
   }
 
@@ -174,6 +180,32 @@ export function createIpamServer(opts: IpamServerOptions): IpamServer {
         const m = s.allocateClusterIP({ owner: req.owner, family: req.family as IPFamily, ip: req.ip });
         return allocated(m, { ip: m.allocation.value });
       }),
+    AllocateClusterIPs: (req) => {
+      if (req.requests.length > MAX_ALLOCATIONS_PER_CALL) {
+        return Promise.reject(invalidArgument(`at most ${MAX_ALLOCATIONS_PER_CALL} allocations per call, got ${req.requests.length}`));
+      }
+      // Each request is applied on its own (as if it came alone, in order); their writes share one sync.
+      return mutate((s) => {
+        const results: AllocateClusterIPResultMsg[] = [];
+        const ops: DbOp[] = [];
+        const made: { value: string; owner: string }[] = [];
+        for (const r of req.requests) {
+          try {
+            const m = s.allocateClusterIP({ owner: r.owner, family: r.family as IPFamily, ip: r.ip });
+            if (m.changed) {
+              ops.push(put(m.allocation));
+              made.push({ value: m.allocation.value, owner: m.allocation.owner });
+            }
+            results.push({ ip: m.allocation.value, errorCode: '', errorMessage: '', errorRange: '' });
+          } catch (err) {
+            const e = err instanceof IpamError ? err : new IpamError('Internal', err instanceof Error ? err.message : String(err));
+            results.push({ ip: '', errorCode: e.code, errorMessage: e.message, errorRange: e.range ?? '' });
+          }
+        }
+        if (made.length > 0) log.debug({ kind: 'ClusterIP', allocations: made }, 'allocated'); // debug: see allocated()
+        return { result: { results }, ops };
+      });
+    },
     ReleaseClusterIP: (req) => mutate(() => released('ClusterIP', req.ip)),
     AllocateNodePort: (req) =>
       mutate((s) => {

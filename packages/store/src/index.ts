@@ -1,4 +1,5 @@
 export { Store } from './store.js';
+export { encodeJSON } from './encoded.js';
 export { StoreError, qualifiedResource } from './errors.js';
 export type { StoreErrorReason } from './errors.js';
 export { parseResourceVersion } from './keys.js';

@@ -2,6 +2,7 @@ import test from 'ava';
 import type { KubeObject } from '@knet/api';
 import { Store } from './store.js';
 import { StoreError } from './errors.js';
+import { encodeJSON } from './encoded.js';
 import { openTemp, svc, tempDir } from './test-helpers.js';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -391,4 +392,22 @@ test('the persisted event log is pruned to the window in the same batches', asyn
   t.deepEqual(eventKeys.map((k) => Number(k.slice(2))), [16, 17, 18, 19, 20]);
   t.is(await raw.get('m\x00rv'), '20');
   t.is((await raw.keys({ gte: 'o\x00', lt: 'o\x01' }).all()).length, 20);
+});
+
+test('encodeJSON of stored objects is their JSON, before and after a reopen', async (t) => {
+  const dir = join(await tempDir(t), 'db');
+  const tricky = svc('tricky', 'default', { spec: { '10': 'integer-like key', b: 'é😀\u2028"\\\n', a: [1.5, -0, 1e21, null] } } as Partial<KubeObject>);
+  const s1 = await Store.open(dir);
+  const created = await s1.create('services', tricky);
+  const updated = await s1.update('services', { ...created, metadata: { ...created.metadata, labels: { x: 'y' } } });
+  const deleted = await s1.delete('services', 'default', 'tricky');
+  const kept = await s1.create('services', tricky);
+  for (const o of [created, updated, deleted, kept]) t.is(encodeJSON(o), JSON.stringify(o));
+  await s1.close();
+  const s2 = await Store.open(dir);
+  t.teardown(() => s2.close());
+  const loaded = await s2.get('services', 'default', 'tricky');
+  t.deepEqual(loaded, kept);
+  t.is(encodeJSON(loaded), JSON.stringify(kept));
+  t.is(encodeJSON({ not: 'stored' }), '{"not":"stored"}');
 });

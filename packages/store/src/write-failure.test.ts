@@ -5,8 +5,11 @@ import { Store } from './store.js';
 import { StoreError } from './errors.js';
 import { openTemp, svc } from './test-helpers.js';
 
+interface ChainedBatch {
+  write: (...args: unknown[]) => Promise<void>;
+}
 interface Internals {
-  db: { batch: (...args: unknown[]) => Promise<void>; close: () => Promise<void> };
+  db: { batch: () => ChainedBatch; close: () => Promise<void> };
 }
 
 test('after a failed write the store reopens level, keeps serving reads, and acknowledged writes survive a reopen', async (t) => {
@@ -15,7 +18,11 @@ test('after a failed write the store reopens level, keeps serving reads, and ack
   const internals = store as unknown as Internals;
   const failing = internals.db;
   const realBatch = failing.batch.bind(failing);
-  failing.batch = () => Promise.reject(new Error('IO error: No space left on device'));
+  failing.batch = () => {
+    const batch = realBatch();
+    batch.write = () => Promise.reject(new Error('IO error: No space left on device'));
+    return batch;
+  };
 
   const err = await t.throwsAsync(store.create('services', svc('lost')), { instanceOf: StoreError });
   t.regex(err!.message, /write was not stored: .*No space left on device/);
