@@ -28,6 +28,8 @@ import { ApiError, errors, failure, toStatus } from './status.js';
 /** Readable without credentials, like Kubernetes' system:public-info-viewer role. */
 const PUBLIC_PATHS = ['/healthz', '/livez', '/readyz', '/version'];
 const isPublicPath = (p: string): boolean => PUBLIC_PATHS.some((x) => p === x || p.startsWith(`${x}/`));
+/** First retry of a failed bootstrap (ipam still starting); doubles up to bootstrapRetryMs. */
+const FIRST_BOOTSTRAP_RETRY_MS = 100;
 
 export interface TlsOptions {
   cert: string | Buffer;
@@ -78,6 +80,7 @@ export class ApiServer {
   private readonly authorizers: Authorizer[];
   private readonly limits: RequestLimits;
   private bootstrapped = false;
+  private bootstrapBackoffMs = FIRST_BOOTSTRAP_RETRY_MS;
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
   private address = '';
@@ -160,11 +163,15 @@ export class ApiServer {
       await bootstrap({ store: this.opts.store, allocator: this.allocator, serviceCIDR: cidrs[0]!, advertiseAddress: this.opts.advertiseAddress, port });
       if (!this.bootstrapped) this.opts.log.info('bootstrapped');
       this.bootstrapped = true;
+      this.bootstrapBackoffMs = FIRST_BOOTSTRAP_RETRY_MS;
       // like kube-apiserver's bootstrap controller: a deleted `kubernetes` Service comes back
       if (!this.closed) this.retryTimer = setTimeout(() => void this.runBootstrap(port), this.opts.reconcileIntervalMs ?? 10_000);
     } catch (err) {
       this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'bootstrap failed, retrying');
-      if (!this.closed) this.retryTimer = setTimeout(() => void this.runBootstrap(port), this.opts.bootstrapRetryMs ?? 1000);
+      // knet up starts ipam alongside the apiserver: retry soon first, then back off to bootstrapRetryMs
+      const delay = Math.min(this.bootstrapBackoffMs, this.opts.bootstrapRetryMs ?? 1000);
+      this.bootstrapBackoffMs = delay * 2;
+      if (!this.closed) this.retryTimer = setTimeout(() => void this.runBootstrap(port), delay);
     }
   }
 
