@@ -19,7 +19,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { Pool } from 'undici';
@@ -168,6 +168,8 @@ function vmRssMiB(pid: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'knet-bench-dns-'));
+// Other work on a shared machine moves every timing here: say how loaded it was.
+const loadBefore = loadavg()[0]!;
 // A /16 of its own for 10,000 ClusterIPs (test clusters get /20s inside 127.96.0.0/12).
 const cluster = await startCluster({ args: ['--service-cluster-ip-range', '127.112.0.0/16', ...process.argv.slice(2)] });
 // The apiserver speaks TLS with authentication: trust the cluster CA and send the admin's credentials.
@@ -295,7 +297,7 @@ try {
     ['… from POST acknowledged (ms)', `${fmt(ack2answer.p50)} / ${fmt(ack2answer.p99)} / ${fmt(ack2answer.max)}`, '', ''],
   ];
   const body = [
-    `Command: \`npm run bench:dns\` · ${new Date().toISOString()} · ${machine()} · ${execFileSync('dnsperf', ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).match(/Version [\d.]+/)?.[0] ?? 'dnsperf'} · ${(/Dnsmasq version [\d.]+/.exec(execFileSync('dnsmasq', ['--version'], { encoding: 'utf8' }))?.[0]) ?? 'dnsmasq'}`,
+    `Command: \`npm run bench:dns\` · ${new Date().toISOString()} · ${machine()} · ${execFileSync('dnsperf', ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).match(/Version [\d.]+/)?.[0] ?? 'dnsperf'} · ${(/Dnsmasq version [\d.]+/.exec(execFileSync('dnsmasq', ['--version'], { encoding: 'utf8' }))?.[0]) ?? 'dnsmasq'} · load average ${fmt(loadBefore, 1)} before, ${fmt(loadavg()[0]!, 1)} after (other work on this machine shares the cores: compare within one run)`,
     '',
     `Data: ${SERVICES} Services in ${NAMESPACES} namespaces + ${SERVICES} EndpointSlices (${endpoints} endpoints), written through the REST API in ${fmt(writeSecs)} s (${CLIENTS} clients); knet dns listed and synced them in ${fmt(syncSecs)} s (process start to serving). dnsmasq serves the same ${SERVICES} names from a hosts file (\`--addn-hosts\`, \`--local=/${ZONE}/\`, \`--local-ttl=5\`). Queries: ${QUERY_LINES} A questions, 90% existing names and 10% missing (NXDOMAIN from both), dnsperf \`-c 10 -q 100\` over UDP; latencies from dnsperf's per-query output (\`-v\`).`,
     '',

@@ -3,9 +3,7 @@
 import type { EndpointSlice, KubeObject, Namespace, Pod, Service } from '@knet/api';
 import { LabelServiceName } from '@knet/api';
 import { Informer, resources, type KubeClient, type Logger, type ResourceRef } from '@knet/client';
-import type { ClusterZone } from '@knet/dns';
-
-const LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+import { LastChangeTriggerTime, slimEndpointSlice, slimMetaOnly, slimService, type ClusterZone } from '@knet/dns';
 
 export interface ZoneSyncOptions {
   client: KubeClient;
@@ -24,17 +22,19 @@ export class ZoneSync {
 
   constructor(private readonly opts: ZoneSyncOptions) {
     const { zone } = opts;
-    this.services = this.feed<Service>(resources.services, (s) => zone.upsertService(s), (s) => zone.deleteService(nsOf(s), nameOf(s)));
+    // Each informer caches only what the zone reads (slim*), not whole objects.
+    this.services = this.feed<Service>(resources.services, slimService, (s) => zone.upsertService(s), (s) => zone.deleteService(nsOf(s), nameOf(s)));
     this.feed<EndpointSlice>(
       resources.endpointslices,
+      slimEndpointSlice,
       (s) => {
         zone.upsertEndpointSlice(s);
         this.programmed(s);
       },
       (s) => zone.deleteEndpointSlice(nsOf(s), nameOf(s)),
     );
-    this.feed<Pod>(resources.pods, (p) => zone.upsertPod(p), (p) => zone.deletePod(nsOf(p), nameOf(p)));
-    this.feed<Namespace>(resources.namespaces, (n) => zone.upsertNamespace(n), (n) => zone.deleteNamespace(nameOf(n)));
+    this.feed<Pod>(resources.pods, slimMetaOnly, (p) => zone.upsertPod(p), (p) => zone.deletePod(nsOf(p), nameOf(p)));
+    this.feed<Namespace>(resources.namespaces, slimMetaOnly, (n) => zone.upsertNamespace(n), (n) => zone.deleteNamespace(nameOf(n)));
   }
 
   start(): void {
@@ -60,9 +60,9 @@ export class ZoneSync {
     await Promise.all(this.informers.map(({ informer }) => informer.stop()));
   }
 
-  private feed<T extends KubeObject>(resource: ResourceRef, upsert: (o: T) => void, remove: (o: T) => void): Informer<T> {
+  private feed<T extends KubeObject>(resource: ResourceRef, transform: (o: T) => T, upsert: (o: T) => void, remove: (o: T) => void): Informer<T> {
     // Lists in pages of 500, as client-go's reflector: a 10,000-object list in one response would spike the heap.
-    const informer = new Informer<T>(this.opts.client, resource, { pageSize: 500, ...(this.opts.informerLog ? { log: this.opts.informerLog } : {}) });
+    const informer = new Informer<T>(this.opts.client, resource, { pageSize: 500, transform, ...(this.opts.informerLog ? { log: this.opts.informerLog } : {}) });
     const guarded = (what: string, fn: (o: T) => void) => (o: T) => {
       try {
         fn(o);
@@ -78,7 +78,7 @@ export class ZoneSync {
   /** CoreDNS records programming latency only for headless Services whose slices a controller wrote (annotation set). */
   private programmed(s: EndpointSlice): void {
     if (!this.synced || !this.opts.onProgrammed) return;
-    const stamp = s.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME];
+    const stamp = s.metadata.annotations?.[LastChangeTriggerTime];
     const svcName = s.metadata.labels?.[LabelServiceName];
     if (!stamp || !svcName) return;
     const svc = this.services.get(nsOf(s), svcName);

@@ -94,6 +94,21 @@ test('list then watch delivers adds, updates and deletes; the cache follows', as
   t.is(h.informer.lastResourceVersion(), '105');
 });
 
+test('a transform shapes what is cached and handed to handlers, listed and watched alike', async (t) => {
+  const slim = (p: Pod): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, resourceVersion: p.metadata.resourceVersion, labels: p.metadata.labels }, spec: { containers: [] } });
+  const h = await setup(t, { transform: slim }, (f) => f.put('pods', pod('a', { v: '1' })));
+  const seen: Pod[] = [];
+  h.informer.on('add', (p) => seen.push(p)).on('update', (p) => seen.push(p));
+  await startWatching(h);
+  h.fake.put('pods', pod('b'));
+  h.fake.put('pods', pod('a', { v: '2' }));
+  await until(() => h.events.length === 3, 'three events');
+  t.deepEqual(h.events, ['add default/a 101', 'add default/b 102', 'update default/a 101->103']);
+  t.is(seen.length, 3);
+  for (const p of [...seen, ...h.informer.list()]) t.deepEqual(p.spec, { containers: [] });
+  t.deepEqual(h.informer.get('default', 'a')?.metadata.labels, { v: '2' });
+});
+
 test('when the server ends the stream, the informer re-watches from the last resourceVersion it saw, without relisting', async (t) => {
   const h = await setup(t, {}, (f) => f.put('pods', pod('a')));
   await startWatching(h);

@@ -32,6 +32,12 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   pageSize?: number;
   /** Watch timeoutSeconds range asked of the server, so streams are recycled; default 300-600 s (client-go's). */
   watchTimeoutSeconds?: { min: number; max: number };
+  /**
+   * Applied to every listed or watched object before it is cached and handed to handlers (client-go's
+   * TransformFunc): keep only the fields the consumer reads, so the cache does not hold whole objects.
+   * It must keep metadata.name, namespace and resourceVersion.
+   */
+  transform?: (obj: T) => T;
 }
 
 type AddHandler<T> = (obj: T) => void;
@@ -216,7 +222,9 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private replace(items: T[]): void {
     const seen = new Set<string>();
-    for (const obj of items) {
+    const transform = this.opts.transform;
+    for (const item of items) {
+      const obj = transform ? transform(item) : item;
       seen.add(objectKey(obj));
       this.apply(obj);
     }
@@ -260,7 +268,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
       events++;
       this.watchEvents++;
-      const obj = ev.object as T;
+      let obj = ev.object as T;
       const rv = obj.metadata?.resourceVersion;
       if (ev.type === 'BOOKMARK') {
         if (rv) this.rv = rv;
@@ -270,6 +278,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.log.warn({ ...this.ctx, type: ev.type }, 'watch event without metadata.name; ignored');
         continue;
       }
+      if (this.opts.transform) obj = this.opts.transform(obj);
       if (ev.type === 'DELETED') {
         const old = this.cache.remove(obj);
         // A delete of something never seen (already removed by a relist) would be a duplicate.

@@ -1,3 +1,4 @@
+export { slimService, slimEndpointSlice, slimMetaOnly, LastChangeTriggerTime } from './slim.js';
 export { ClusterZone, InvalidObjectError, type ZoneOptions, type Question } from './zone.js';
 export { QTYPE, QCLASS, RCODE_NUMBER, type Answer, type RR, type RRType, type Rcode, type SrvData, type SoaData } from './records.js';
 export { canonicalIP, reverseName, ipFromReverseName, dashedIP, ipFromDashed } from './ip.js';

@@ -60,7 +60,9 @@ export function formatIPv6(groups: number[]): string {
 
 /** The canonical text of an IP (v4 as is, v6 per RFC 5952), or null when s is not an IP. */
 export function canonicalIP(s: string): string | null {
-  if (isIPv4(s)) return parseIPv4(s)!.join('.');
+  // node:net's isIPv4 takes no leading zeros, so a dotted quad it accepts is already canonical: keep the caller's
+  // string (shared with the informer's object) instead of a copy per endpoint.
+  if (isIPv4(s)) return s;
   const g = parseIPv6(s);
   return g ? formatIPv6(g) : null;
 }

@@ -50,9 +50,8 @@ interface ServiceEntry {
 
 interface EndpointEntry {
   ip: string;
-  /** The per-endpoint label: hostname, else CoreDNS's dashed IP. */
-  label: string;
-  hasHostname: boolean;
+  /** Lower-cased; without one the endpoint's label is its dashed IP, made when asked (not kept: 100,000s of endpoints). */
+  hostname: string | undefined;
   ready: boolean;
 }
 
@@ -76,6 +75,11 @@ interface Node {
 const NX: Node = { exists: false, addrs: [], srv: [] };
 const EMPTY: Node = { exists: true, addrs: [], srv: [] };
 const MAX_CNAME_CHAIN = 8;
+
+/** The per-endpoint label: hostname, else CoreDNS's dashed IP. */
+function labelOf(ep: EndpointEntry): string {
+  return ep.hostname ?? dashedIP(ep.ip);
+}
 
 function key(ns: string, name: string): string {
   return `${ns}/${name}`;
@@ -196,7 +200,7 @@ export class ClusterZone {
         for (const a of ep.addresses ?? []) {
           const ip = canonicalIP(a);
           if (!ip) continue;
-          endpoints.push({ ip, label: hostname ?? dashedIP(ip), hasHostname: hostname !== undefined, ready });
+          endpoints.push({ ip, hostname, ready });
         }
       }
     }
@@ -398,7 +402,7 @@ export class ClusterZone {
       if (filter !== null && matched.length === 0) continue;
       any = true;
       addrs.push(ep.ip);
-      for (const p of matched) srv.push({ port: p.port, target: `${ep.label}.${fqdn}`, addr: ep.ip });
+      for (const p of matched) srv.push({ port: p.port, target: `${labelOf(ep)}.${fqdn}`, addr: ep.ip });
     }
     // As CoreDNS: a headless name with no (matching) ready endpoint does not exist.
     return any ? { exists: true, addrs, srv } : NX;
@@ -410,7 +414,7 @@ export class ClusterZone {
     const srv: Node['srv'] = [];
     const target = `${label}.${fqdn}`;
     for (const { ep, ports } of this.endpointsOf(ns, name, svc)) {
-      if (ep.label !== label) continue;
+      if (labelOf(ep) !== label) continue;
       addrs.push(ep.ip);
       for (const p of ports) srv.push({ port: p.port, target, addr: ep.ip });
     }
@@ -447,7 +451,7 @@ export class ClusterZone {
       if (svc.kind !== 'Headless') continue;
       const [ns, name] = k.split('/') as [string, string];
       for (const { ep } of this.endpointsOf(ns, name, svc)) {
-        if (ep.hasHostname) add(ep.ip, `${ep.label}.${name}.${ns}.svc.${this.zone}`);
+        if (ep.hostname !== undefined) add(ep.ip, `${ep.hostname}.${name}.${ns}.svc.${this.zone}`);
       }
     }
     this.reverse = idx;
