@@ -106,7 +106,7 @@ export class EndpointsController {
     this.synced = true;
     await this.loadBalancers.learnOwnedIPs();
     this.queueLeftovers();
-    const n = Math.max(1, this.opts.concurrentSyncs ?? 5);
+    const n = Math.max(1, this.opts.concurrentSyncs ?? 32);
     for (let i = 0; i < n; i++) this.workers.push(this.worker());
   }
 
