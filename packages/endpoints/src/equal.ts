@@ -23,7 +23,8 @@ export function semanticEqual(a: unknown, b: unknown, ignore?: ReadonlySet<strin
   const bo = b as Record<string, unknown>;
   for (const k in ao) {
     if (ignore?.has(k)) continue;
-    if (!semanticEqual(ao[k], bo[k], ignore)) return false;
+    // Own properties only: a key named "constructor" must not meet Object.prototype's.
+    if (!semanticEqual(ao[k], Object.hasOwn(bo, k) ? bo[k] : undefined, ignore)) return false;
   }
   // Keys only b has: equal only when empty.
   for (const k in bo) {
