@@ -10,8 +10,8 @@ function addressKey(a: EndpointAddress): string {
 }
 
 function portKey(p: EndpointPort): string {
-  // Keys in sorted order: the same string canonicalJson would give.
-  return JSON.stringify({ a: p.appProtocol ?? '', n: p.name ?? '', p: p.port, t: p.protocol ?? '' });
+  // Only compared for equality; NUL cannot occur in names, protocols or numbers.
+  return `${p.name ?? ''}\u0000${p.port}\u0000${p.protocol ?? ''}\u0000${p.appProtocol ?? ''}`;
 }
 
 export function compareAddresses(a: EndpointAddress, b: EndpointAddress): number {
