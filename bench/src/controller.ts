@@ -4,6 +4,7 @@
 //   npm run bench:controller -- [--services 1000] [--pods 10] [--rate 200] [--seconds 30]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { EndpointSlice, Pod } from '@knet/api';
 import { KubeClient, resources } from '@knet/client';
@@ -106,7 +107,8 @@ try {
       ['slice writes seen / flips', `${latencies.length} / ${flips}`, '', ''],
       ['controller peak RSS (MiB)', fmt(rssKB / 1024, 0), '', ''],
     ];
-    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()}\n\n${table(rows)}\n\nInitial sync is timed from the controller's spawn to the watch event of the last slice to fill (events, not list polling, so the bench does not load the apiserver). Latency is measured from the pod's Ready change (the slice's \`endpoints.kubernetes.io/last-change-trigger-time\`) to the slice's MODIFIED event on a watch.`;
+    // The machine may be shared: the 1-minute load average says how much the numbers were disturbed.
+    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()} · load average ${loadavg()[0].toFixed(1)}\n\n${table(rows)}\n\nInitial sync is timed from the controller's spawn to the watch event of the last slice to fill (events, not list polling, so the bench does not load the apiserver). Latency is measured from the pod's Ready change (the slice's \`endpoints.kubernetes.io/last-change-trigger-time\`) to the slice's MODIFIED event on a watch.`;
     console.log(body);
     writeSection('bench:controller — endpoints controller', body);
   } finally {
