@@ -106,7 +106,7 @@ export class EndpointsController {
     this.synced = true;
     await this.loadBalancers.learnOwnedIPs();
     this.queueLeftovers();
-    const n = Math.max(1, this.opts.concurrentSyncs ?? 5);
+    const n = Math.max(1, this.opts.concurrentSyncs ?? 32);
     for (let i = 0; i < n; i++) this.workers.push(this.worker());
   }
 
@@ -321,10 +321,11 @@ export class EndpointsController {
       if (plan.create.length + plan.update.length + plan.delete.length > 0) {
         this.log.debug({ key, create: plan.create.length, update: plan.update.map((x) => x.metadata.name), delete: plan.delete.map((x) => x.metadata.name) }, 'writing EndpointSlices');
       }
-      // Two controllers in Kubernetes: their writes go out side by side.
+      // Two controllers in Kubernetes: their writes go out side by side, the slices first: they are what
+      // proxies and DNS read, and a request sent first is likelier to make the apiserver's current commit batch.
       const results = await Promise.allSettled([
-        desired ? this.writeEndpoints(key, this.endpoints.get(namespace, name), desired) : Promise.resolve(),
         this.applyPlan(key, namespace, plan),
+        desired ? this.writeEndpoints(key, this.endpoints.get(namespace, name), desired) : Promise.resolve(),
       ]);
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     }

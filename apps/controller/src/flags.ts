@@ -42,7 +42,9 @@ export function parseFlags(argv: string[]): ControllerFlags {
     .option('--ipam-ca-file <file>', 'CA that signed the ipam server certificate (mTLS towards ipam)')
     .option('--ipam-client-cert-file <file>', 'client certificate presented to ipam')
     .option('--ipam-client-key-file <file>', 'its private key')
-    .addOption(new Option('--concurrent-syncs <n>', 'Services synced in parallel').argParser(intIn(1, 1000, '--concurrent-syncs')).default(5))
+    // kube-controller-manager's default is 5; a sync here mostly waits for the apiserver's durable commit,
+    // which group-commits concurrent writes, so more syncs in flight cost little and keep the queue short.
+    .addOption(new Option('--concurrent-syncs <n>', 'Services synced in parallel').argParser(intIn(1, 1000, '--concurrent-syncs')).default(32))
     .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints per EndpointSlice').argParser(intIn(1, 1000, '--max-endpoints-per-slice')).default(100))
     .addOption(new Option('--endpoint-updates-batch-period <duration>', 'delay Pod-triggered syncs to batch bursts').argParser(parseDuration).default(0, '0'))
     .addOption(new Option('--healthz-port <port>', 'port of /healthz and /metrics (0: off)').argParser(intIn(0, 65535, '--healthz-port')).default(10257))

@@ -10,6 +10,11 @@ test('rvAtLeast', (t) => {
     ['1', undefined, true],
     ['abc', 'abc', true],
     ['abd', 'abc', false],
+    ['99', '100', false],
+    ['0010', '9', true],
+    ['007', '7', true],
+    ['100000000000000000001', '100000000000000000000', true],
+    ['100000000000000000000', '100000000000000000001', false],
   ];
   for (const [a, b, want] of table) t.is(rvAtLeast(a, b), want, `${a} >= ${b}`);
 });

@@ -13,8 +13,21 @@ interface Expectation {
 export function rvAtLeast(a: string | undefined, b: string | undefined): boolean {
   if (!b) return true;
   if (!a) return false;
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b);
+  if (isDecimal(a) && isDecimal(b)) {
+    // Numeric order without BigInt: the longer number (leading zeros aside) is the larger.
+    const x = a.replace(/^0+(?=\d)/, '');
+    const y = b.replace(/^0+(?=\d)/, '');
+    return x.length !== y.length ? x.length > y.length : x >= y;
+  }
   return a === b;
+}
+
+function isDecimal(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return s.length > 0;
 }
 
 export class WriteTracker {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { Endpoints, EndpointSubset, Pod, Service } from '@knet/api';
 import { desiredEndpoints, reconcileEndpoints, truncateEndpoints } from './endpoints.js';
+import { semanticEqual } from './equal.js';
 import { pod, pods, service } from './testing/fixtures.js';
 
 const ips = (s: EndpointSubset, which: 'addresses' | 'notReadyAddresses' = 'addresses') => (s[which] ?? []).map((a) => a.ip);
@@ -253,5 +254,23 @@ test('reconcileEndpoints: label change and targetRef resourceVersion', (t) => {
   stored.subsets![0].addresses![0].targetRef!.resourceVersion = '99';
   t.is(reconcileEndpoints(stored, desired).action, 'none');
   stored.metadata.labels = { a: '2' };
-  t.is(reconcileEndpoints(stored, desired).action, 'update');
+  // The stored object is an informer cache entry: the write is built beside it.
+  Object.freeze(stored.metadata);
+  Object.freeze(stored);
+  const w = reconcileEndpoints(stored, desired);
+  t.is(w.action, 'update');
+  if (w.action === 'update') t.deepEqual(w.endpoints.metadata.labels, { a: '1' });
+  t.deepEqual(stored.metadata.labels, { a: '2' });
+});
+
+test('semanticEqual: ignored keys at any depth; keys named like Object.prototype members compare as data', (t) => {
+  const ignore = new Set(['resourceVersion']);
+  t.true(semanticEqual({ a: [{ ref: { name: 'p', resourceVersion: '1' } }] }, { a: [{ ref: { name: 'p', resourceVersion: '2' } }] }, ignore));
+  t.false(semanticEqual({ a: [{ ref: { name: 'p', resourceVersion: '1' } }] }, { a: [{ ref: { name: 'q', resourceVersion: '1' } }] }, ignore));
+  t.false(semanticEqual({ a: { name: 'p' } }, { a: { name: 'p', resourceVersion: '1' } }));
+  t.true(semanticEqual({ a: 1, b: [] }, { a: 1, c: {} }));
+  t.false(semanticEqual({}, { constructor: 'x' }));
+  t.false(semanticEqual({ toString: 'x' }, {}));
+  t.true(semanticEqual({ constructor: 'x' }, { constructor: 'x' }));
+  t.true(semanticEqual({ toString: {} }, {}));
 });

@@ -2,7 +2,7 @@
 // pkg/controller/endpoint): Service + Pods → the desired Endpoints object, and the
 // decision whether the stored one must be written.
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from '@knet/api';
-import { clone, semanticEqual } from './equal.js';
+import { semanticEqual } from './equal.js';
 import {
   AnnotationLastChangeTriggerTime,
   AnnotationOverCapacity,
@@ -137,15 +137,8 @@ export function truncateEndpoints(subsets: EndpointSubset[], max = MaxEndpointsC
   return true;
 }
 
-function stripRefVersions(subsets: EndpointSubset[] | undefined): EndpointSubset[] {
-  const out = clone(subsets ?? []);
-  for (const s of out) {
-    for (const a of [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]) {
-      if (a.targetRef) delete a.targetRef.resourceVersion;
-    }
-  }
-  return out;
-}
+/** Subsets are compared without the Pods' resourceVersions in targetRef (the only resourceVersion inside subsets). */
+const refVersion = new Set(['resourceVersion']);
 
 export type EndpointsWrite = { action: 'create' | 'update'; endpoints: Endpoints } | { action: 'none' };
 
@@ -153,20 +146,25 @@ export type EndpointsWrite = { action: 'create' | 'update'; endpoints: Endpoints
  * Compares the stored Endpoints with the desired ones and returns the object to write:
  * subsets, labels and the over-capacity marker decide; the trigger-time annotation
  * alone never causes a write. Other annotations and metadata of the stored object are kept.
+ * The result shares what it does not change with `current` and its subsets with `desired`
+ * (both only read here): serialize it, do not mutate it.
  */
 export function reconcileEndpoints(current: Endpoints | undefined, desired: Endpoints): EndpointsWrite {
   const desiredAnn = desired.metadata.annotations ?? {};
   if (current?.metadata.resourceVersion) {
-    const sameSubsets = semanticEqual(stripRefVersions(current.subsets), stripRefVersions(desired.subsets));
+    const sameSubsets = semanticEqual(current.subsets ?? [], desired.subsets ?? [], refVersion);
     const sameLabels = semanticEqual(current.metadata.labels ?? {}, desired.metadata.labels ?? {});
     const curOver = (current.metadata.annotations ?? {})[AnnotationOverCapacity];
     const sameCapacity = curOver === desiredAnn[AnnotationOverCapacity];
     if (sameSubsets && sameLabels && sameCapacity) return { action: 'none' };
   }
-  const next: Endpoints = current ? clone(current) : { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: desired.metadata.name, namespace: desired.metadata.namespace } };
+  // Copies only what changes: the stored object is an informer cache entry.
+  const next: Endpoints = current
+    ? { ...current, metadata: { ...current.metadata } }
+    : { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: desired.metadata.name, namespace: desired.metadata.namespace } };
   next.apiVersion = 'v1';
   next.kind = 'Endpoints';
-  next.subsets = clone(desired.subsets ?? []);
+  next.subsets = desired.subsets ?? [];
   next.metadata.labels = { ...(desired.metadata.labels ?? {}) };
   const ann: Record<string, string> = { ...(next.metadata.annotations ?? {}) };
   for (const key of [AnnotationLastChangeTriggerTime, AnnotationOverCapacity]) {

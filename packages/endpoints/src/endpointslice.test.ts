@@ -266,3 +266,33 @@ test('slices: stored slices with endpoints null (as Go serializes an empty list)
   t.is(plan.update[0].endpoints.length, 3);
   t.is(JSON.stringify(stored), frozen, 'input not mutated');
 });
+
+/** Freezes an object graph, so any write to it throws (ES modules are strict). */
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+test('slices: plans copy what they change; stored slices (informer cache entries) are never written to', (t) => {
+  const svc = service({}, { labels: { a: '1' } });
+  const { slices } = converge(svc, pods(150));
+  const stored = deepFreeze(slices);
+  // A pod turning unready, a removed pod, new pods filling a slice with room, a label change.
+  const changed = pods(150);
+  changed[3].status!.conditions = [{ type: 'Ready', status: 'False' }];
+  const cases: [Service, Pod[]][] = [
+    [svc, changed],
+    [svc, pods(149)],
+    [svc, pods(160)],
+    [service({}, { labels: { a: '2' } }), pods(150)],
+  ];
+  for (const [s, ps] of cases) {
+    const plan = desiredEndpointSlices(s, ps, stored, { triggerTime: new Date() });
+    t.false(planIsEmpty(plan));
+    // The plan applies and converges from there: its copies are complete slices.
+    t.is(converge(s, ps, applyPlan(stored, plan)).rounds, 0);
+  }
+});

@@ -130,7 +130,7 @@ export function managedSlicesFor(svc: Service, slices: EndpointSlice[], managedB
 export function desiredEndpointSlices(svc: Service, pods: Pod[], existing: EndpointSlice[], opts: EndpointSliceOptions = {}): SlicePlan {
   if (!hasManagedEndpoints(svc)) return emptyPlan();
   const max = opts.maxEndpointsPerSlice ?? DefaultMaxEndpointsPerSlice;
-  // Stored slices are only read; a slice that changes is cloned first.
+  // Stored slices are only read; a slice that changes is copied first (writableCopy).
   const mine = managedSlicesFor(svc, existing);
   const types = addressTypesForService(svc);
   const selected = selectPods(svc, pods).filter((p) => shouldPodBeInEndpoints(p, true));
@@ -243,28 +243,21 @@ function reconcileByPortMapping(
     const kept: Endpoint[] = [];
     let changed = false;
     for (const ep of slice.endpoints ?? []) {
-      const want = desired.get(ep);
+      const want = desired.take(ep);
       if (!want) continue;
       kept.push(want);
       if (!endpointsEqualBeyondKey(want, ep)) changed = true;
-      desired.delete(ep);
     }
     const labelsChanged = !semanticEqual(slice.metadata.labels ?? {}, labels);
     if (changed || kept.length !== (slice.endpoints ?? []).length) {
       if (kept.length === 0) {
         toDelete.add(name);
       } else {
-        const copy = clone(slice);
-        copy.endpoints = kept;
-        copy.metadata.labels = { ...labels };
-        byName.set(name, copy);
+        byName.set(name, writableCopy(slice, kept, labels));
         toUpdate.add(name);
       }
     } else if (labelsChanged) {
-      const copy = clone(slice);
-      copy.endpoints = copy.endpoints ?? [];
-      copy.metadata.labels = { ...labels };
-      byName.set(name, copy);
+      byName.set(name, writableCopy(slice, [...(slice.endpoints ?? [])], labels));
       toUpdate.add(name);
     } else {
       unchanged.add(name);
@@ -287,8 +280,7 @@ function reconcileByPortMapping(
     if (desired.size < max && unchanged.size > 0) {
       const candidate = sliceToFill([...unchanged].sort().map((n) => byName.get(n)!), desired.size, max);
       if (candidate) {
-        fill = clone(candidate);
-        fill.endpoints = fill.endpoints ?? [];
+        fill = writableCopy(candidate, [...(candidate.endpoints ?? [])], candidate.metadata.labels ?? {});
         byName.set(fill.metadata.name ?? '', fill);
       }
     }
@@ -307,6 +299,14 @@ function reconcileByPortMapping(
     update: [...toUpdate].map((n) => byName.get(n)!),
     delete: [...toDelete].map((n) => byName.get(n)!),
   };
+}
+
+/**
+ * A stored slice about to be written: its own metadata, labels and endpoint list, so the
+ * plan can change those without touching the informer's cached object (cheaper than a deep clone).
+ */
+function writableCopy(slice: EndpointSlice, endpoints: Endpoint[], labels: Record<string, string>): EndpointSlice {
+  return { ...slice, metadata: { ...slice.metadata, labels: { ...labels } }, endpoints };
 }
 
 /** The unchanged slice that the remaining endpoints fill most completely (getSliceToFill). */

@@ -8,7 +8,8 @@ function isEmpty(v: unknown): boolean {
   return false;
 }
 
-export function semanticEqual(a: unknown, b: unknown): boolean {
+/** `ignore`: keys left out of the comparison at any depth (e.g. a targetRef's resourceVersion). */
+export function semanticEqual(a: unknown, b: unknown, ignore?: ReadonlySet<string>): boolean {
   if (a === b) return true;
   if (isEmpty(a) && isEmpty(b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -16,13 +17,18 @@ export function semanticEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {
     const bb = b as unknown[];
     if (a.length !== bb.length) return false;
-    return a.every((x, i) => semanticEqual(x, bb[i]));
+    return a.every((x, i) => semanticEqual(x, bb[i], ignore));
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) {
-    if (!semanticEqual(ao[k], bo[k])) return false;
+  for (const k in ao) {
+    if (ignore?.has(k)) continue;
+    // Own properties only: a key named "constructor" must not meet Object.prototype's.
+    if (!semanticEqual(ao[k], Object.hasOwn(bo, k) ? bo[k] : undefined, ignore)) return false;
+  }
+  // Keys only b has: equal only when empty.
+  for (const k in bo) {
+    if (!Object.hasOwn(ao, k) && !ignore?.has(k) && !isEmpty(bo[k])) return false;
   }
   return true;
 }

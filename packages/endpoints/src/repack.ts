@@ -10,7 +10,8 @@ function addressKey(a: EndpointAddress): string {
 }
 
 function portKey(p: EndpointPort): string {
-  return canonicalJson({ n: p.name ?? '', p: p.port, t: p.protocol ?? '', a: p.appProtocol ?? '' });
+  // Only compared for equality; NUL cannot occur in names, protocols or numbers.
+  return `${p.name ?? ''}\u0000${p.port}\u0000${p.protocol ?? ''}\u0000${p.appProtocol ?? ''}`;
 }
 
 export function compareAddresses(a: EndpointAddress, b: EndpointAddress): number {
@@ -40,11 +41,25 @@ function comparePorts(a: EndpointPort, b: EndpointPort): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/** The compareAddresses order, parsing each IP once rather than per comparison. */
+function sortAddresses(addrs: EndpointAddress[]): EndpointAddress[] {
+  if (addrs.length < 2) return addrs;
+  const keyed = addrs.map((a) => ({ a, n: ipv4Number(a.ip), uid: a.targetRef?.uid ?? '' }));
+  keyed.sort((x, y) => {
+    if (x.a.ip !== y.a.ip) {
+      if (x.n !== undefined && y.n !== undefined) return x.n - y.n;
+      return x.a.ip < y.a.ip ? -1 : 1;
+    }
+    return x.uid < y.uid ? -1 : x.uid > y.uid ? 1 : 0;
+  });
+  return keyed.map((k) => k.a);
+}
+
 /** Sorts addresses and ports inside each subset, then the subsets themselves. */
 export function sortSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
   for (const s of subsets) {
-    s.addresses?.sort(compareAddresses);
-    s.notReadyAddresses?.sort(compareAddresses);
+    if (s.addresses) s.addresses = sortAddresses(s.addresses);
+    if (s.notReadyAddresses) s.notReadyAddresses = sortAddresses(s.notReadyAddresses);
     s.ports?.sort(comparePorts);
   }
   const key = (s: EndpointSubset) => canonicalJson([s.ports ?? [], s.addresses ?? [], s.notReadyAddresses ?? []]);

@@ -1,7 +1,7 @@
 // Pieces both EndpointSlice reconcilers share: endpoint identity, port-set keys,
 // the create/update/delete plan and slice recycling.
 import type { Endpoint, EndpointSlice, EndpointSlicePort, OwnerReference } from '@knet/api';
-import { canonicalJson, semanticEqual } from './equal.js';
+import { semanticEqual } from './equal.js';
 
 export interface SlicePlan {
   /** New slices (metadata.generateName set, no name). */
@@ -22,8 +22,9 @@ export function planIsEmpty(p: SlicePlan): boolean {
 
 /** An endpoint's identity (hashEndpoint): addresses, hostname and the Pod it refers to. */
 export function endpointKey(ep: Endpoint): string {
-  return canonicalJson([
-    [...ep.addresses].sort(),
+  // Only strings and arrays of strings: plain JSON is already canonical.
+  return JSON.stringify([
+    ep.addresses.length < 2 ? ep.addresses : [...ep.addresses].sort(),
     ep.hostname ?? '',
     ep.targetRef?.namespace ?? '',
     ep.targetRef?.name ?? '',
@@ -32,7 +33,6 @@ export function endpointKey(ep: Endpoint): string {
 
 /** Everything else about an endpoint (EndpointsEqualBeyondHash); targetRef resourceVersion ignored. */
 export function endpointsEqualBeyondKey(a: Endpoint, b: Endpoint): boolean {
-  const ref = (e: Endpoint) => (e.targetRef ? { ...e.targetRef, resourceVersion: undefined } : undefined);
   return (
     (a.nodeName ?? '') === (b.nodeName ?? '') &&
     (a.zone ?? '') === (b.zone ?? '') &&
@@ -40,26 +40,32 @@ export function endpointsEqualBeyondKey(a: Endpoint, b: Endpoint): boolean {
     a.conditions?.serving === b.conditions?.serving &&
     a.conditions?.terminating === b.conditions?.terminating &&
     semanticEqual(a.hints, b.hints) &&
-    semanticEqual(ref(a), ref(b))
+    semanticEqual(a.targetRef, b.targetRef, refVersion)
   );
 }
 
-function normalizePort(p: EndpointSlicePort): EndpointSlicePort {
-  return { name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port, appProtocol: p.appProtocol };
+const refVersion = new Set(['resourceVersion']);
+
+/** A port with defaults filled in, as canonical JSON: keys in sorted order, appProtocol only when set. */
+function portKey(p: EndpointSlicePort): string {
+  const name = p.name ?? '';
+  const protocol = p.protocol ?? 'TCP';
+  const { port, appProtocol } = p;
+  return JSON.stringify(appProtocol === undefined ? { name, port, protocol } : { appProtocol, name, port, protocol });
 }
 
 /** Sorted copy of a port list (NewPortMapKey sorts the ports it keys on). */
 export function sortPorts(ports: EndpointSlicePort[]): EndpointSlicePort[] {
-  return [...ports].sort((a, b) => {
-    const ka = canonicalJson(normalizePort(a));
-    const kb = canonicalJson(normalizePort(b));
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  if (ports.length < 2) return [...ports];
+  return ports
+    .map((p) => ({ p, k: portKey(p) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.p);
 }
 
 /** A key for the set of ports a slice serves. */
 export function portMapKey(ports: EndpointSlicePort[] | undefined): string {
-  return canonicalJson(sortPorts(ports ?? []).map(normalizePort));
+  return `[${(ports ?? []).map(portKey).sort().join(',')}]`;
 }
 
 /**
@@ -76,6 +82,13 @@ export class EndpointSet {
   }
   delete(ep: Endpoint): void {
     this.map.delete(endpointKey(ep));
+  }
+  /** get + delete with one key computation. */
+  take(ep: Endpoint): Endpoint | undefined {
+    const k = endpointKey(ep);
+    const found = this.map.get(k);
+    if (found) this.map.delete(k);
+    return found;
   }
   get size(): number {
     return this.map.size;
