@@ -1,15 +1,13 @@
-// undici's Pool and Agent with their request method, without undici's index: the index loads all
+// undici's Pool with its request method, without undici's index: the index loads all
 // of undici (fetch, WebSocket, cache, mock, ~110 modules), which costs each process that only
 // needs a keep-alive pool ~7 MiB RSS and ~100 ms CPU at start (measured: an idle node 53 vs 60 MiB).
 import { createRequire } from 'node:module';
-import type { Agent as UndiciAgent, Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
 
 const require = createRequire(import.meta.url);
 
 export const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 export type Pool = UndiciPool;
-export const Agent = require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
-export type Agent = UndiciAgent;
 
 const apiRequest = require('undici/lib/api/api-request.js') as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
