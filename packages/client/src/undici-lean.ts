@@ -1,6 +1,6 @@
 // undici's Pool with its request method, without undici's index: the index loads all
 // of undici (fetch, WebSocket, cache, mock, ~110 modules), which costs each process that only
-// needs a keep-alive pool ~7 MiB RSS and ~100 ms CPU at start (measured: an idle node 53 vs 60 MiB).
+// needs a keep-alive pool ~7 MiB RSS and the time to load them (measured: an idle node 53 vs 60 MiB).
 import { createRequire } from 'node:module';
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
 
