@@ -68,6 +68,7 @@ const ready: number[] = [];
 const idleRss: number[] = [];
 const idlePss: number[] = [];
 const peakRss: number[] = [];
+const idleRssByProcess = new Map<string, number[]>();
 for (let i = 0; i < RUNS; i++) {
   const { child, dir, t0 } = await start(['--no-demo']);
   try {
@@ -78,6 +79,10 @@ for (let i = 0; i < RUNS; i++) {
     ready.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 2000)); // let it settle to idle
     const pids = [child.pid!, ...state.components.map((c) => c.pid!)];
+    ['supervisor', ...state.components.map((c) => c.name)].forEach((name, j) => {
+      const all = idleRssByProcess.get(name) ?? idleRssByProcess.set(name, []).get(name)!;
+      all.push(rssMiB(pids[j]!));
+    });
     idleRss.push(pids.reduce((a, p) => a + rssMiB(p), 0));
     idlePss.push(pids.reduce((a, p) => a + pssMiB(p), 0));
     peakRss.push(pids.reduce((a, p) => a + peakRssMiB(p), 0));
@@ -128,7 +133,7 @@ const rows = [
   ['peak RSS during start, all processes (MiB)', fmt(summarize(peakRss).p50, 0), '', ''],
   ['idle cluster PSS, all processes (MiB; shared pages counted once)', fmt(summarize(idlePss).p50, 0), '', ''],
 ];
-const body = `Command: \`npm run bench:startup\` · ${new Date().toISOString()} · ${machine()} · load average before ${loadBefore}, after ${os.loadavg()[0].toFixed(2)}\n\n${table(rows)}\n\nRuns (s): up ${ready.map((x) => fmt(x / 1000, 2)).join(', ')}; demo ${demo.map((x) => fmt(x / 1000, 2)).join(', ')}.\nReference: kind, k3s and minikube take tens of seconds to minutes to a working Service (not run here: no container engine on this machine).`;
+const body = `Command: \`npm run bench:startup\` · ${new Date().toISOString()} · ${machine()} · load average before ${loadBefore}, after ${os.loadavg()[0].toFixed(2)}\n\n${table(rows)}\n\nIdle RSS per process, median (MiB): ${[...idleRssByProcess].map(([name, v]) => `${name} ${fmt(summarize(v).p50, 0)}`).join(', ')}.\nRuns (s): up ${ready.map((x) => fmt(x / 1000, 2)).join(', ')}; demo ${demo.map((x) => fmt(x / 1000, 2)).join(', ')}.\nReference: kind, k3s and minikube take tens of seconds to minutes to a working Service (not run here: no container engine on this machine).`;
 console.log(body);
 if (RUNS >= 5) writeSection('bench:startup — local cluster', body);
 else console.log(`(bench/RESULTS.md not written: ${RUNS} runs)`);

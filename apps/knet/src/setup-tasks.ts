@@ -1,7 +1,6 @@
-// `knet up`'s one-shot setup work, run in a worker thread (in-worker.ts): what it loads —
+// `knet up`'s one-shot setup work, run in a worker process (in-worker.ts): what it loads —
 // @peculiar/x509 for the certificates, undici and the API client for the bootstrap — goes away with
-// the worker, so the supervisor, resident for the cluster's life, does not keep it (~25 MiB RSS).
-import { parentPort, workerData } from 'node:worker_threads';
+// the process, so the supervisor, resident for the cluster's life, does not keep it (~25 MiB RSS).
 import { dataDir } from './data-dir.js';
 import type { ClusterOptions } from './cluster-options.js';
 
@@ -56,17 +55,21 @@ const preload: Partial<Record<keyof SetupTasks, () => Promise<unknown>>> = {
   bootstrap: () => Promise.all([import('./cluster-bootstrap.js'), import('./demo-service.js')]),
 };
 
-if (parentPort && workerData?.task) {
-  const port = parentPort;
-  const task = (workerData as { task: keyof SetupTasks }).task;
+/** The environment variable that names the task of a worker process (in-worker.ts). */
+export const setupTaskEnv = 'KNET_SETUP_TASK';
+
+const send = process.send?.bind(process);
+if (send && process.env[setupTaskEnv]) {
+  const task = process.env[setupTaskEnv] as keyof SetupTasks;
+  delete process.env[setupTaskEnv];
   const loaded = preload[task]?.().catch(() => undefined); // a load error surfaces when the task runs
-  port.once('message', (input: unknown) => {
+  process.once('message', (input: unknown) => {
     void (async () => {
       await loaded;
       return tasks[task](input as never);
     })().then(
-      (value) => port.postMessage({ ok: true, value }),
-      (err: unknown) => port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) }),
+      (value) => send({ ok: true, value }),
+      (err: unknown) => send({ ok: false, message: err instanceof Error ? err.message : String(err) }),
     );
   });
 }

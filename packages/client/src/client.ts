@@ -1,5 +1,5 @@
 // KubeClient: the Kubernetes REST API over undici (keep-alive pools), with streaming watches.
-import { Pool } from 'undici';
+import { Pool, request } from './undici-lean.js';
 import type { KubeList, KubeObject, WatchEvent } from '@knet/api';
 import { apiErrorFromResponse } from './errors.js';
 import { LineSplitter } from './ndjson.js';
@@ -187,7 +187,7 @@ export class KubeClient {
     try {
       let res;
       try {
-        res = await this.watchPool.request({
+        res = await request(this.watchPool, {
           method: 'GET',
           path: this.prefix + resourcePath(r, namespace) + queryString({ ...q, watch: true }),
           headers: this.headers,
@@ -246,7 +246,7 @@ export class KubeClient {
       body = JSON.stringify(req.body);
       headers['content-type'] = req.contentType ?? 'application/json';
     }
-    const res = await this.pool.request({
+    const res = await request(this.pool, {
       method: req.method,
       path: this.prefix + req.path + queryString(req.query ?? {}),
       headers,
