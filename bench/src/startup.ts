@@ -61,6 +61,7 @@ async function start(extra: string[]): Promise<{ child: ChildProcess; dir: strin
 
 const until = <T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => pollUntil('the cluster', fn, ms, 10);
 
+const MIB_IN_MB = 1.048576;
 const loadBefore = os.loadavg()[0].toFixed(2);
 
 // 1. knet up --no-demo → every component ready
@@ -129,9 +130,10 @@ const rows = [
   ['measure (median of 5 cold starts)', 'knet', 'target', 'met'],
   ['`knet up --no-demo` → all 5 components ready (s)', fmt(r.p50 / 1000, 2), '≤ 3', r.p50 <= 3000 ? 'yes' : 'no'],
   ['`npm start` path (build check + `knet up --demo`) → curl answered by both demo pods (s)', fmt(d.p50 / 1000, 2), '≤ 3', d.p50 <= 3000 ? 'yes' : 'no'],
-  ['idle cluster RSS, all processes (MiB)', fmt(idle.p50, 0), '≤ 400', idle.p50 <= 400 ? 'yes' : 'no'],
+  // the issue's target is in MB (10^6 bytes): 400 MB = 381 MiB
+  ['idle cluster RSS, summed over processes (MiB / MB)', `${fmt(idle.p50, 0)} / ${fmt(idle.p50 * MIB_IN_MB, 0)}`, '≤ 400 MB', idle.p50 * MIB_IN_MB <= 400 ? 'yes' : 'no'],
   ['peak RSS during start, all processes (MiB)', fmt(summarize(peakRss).p50, 0), '', ''],
-  ['idle cluster PSS, all processes (MiB; shared pages counted once)', fmt(summarize(idlePss).p50, 0), '', ''],
+  ['idle cluster PSS, all processes (MiB / MB; shared pages counted once)', `${fmt(summarize(idlePss).p50, 0)} / ${fmt(summarize(idlePss).p50 * MIB_IN_MB, 0)}`, '', ''],
 ];
 const body = `Command: \`npm run bench:startup\` · ${new Date().toISOString()} · ${machine()} · load average before ${loadBefore}, after ${os.loadavg()[0].toFixed(2)}\n\n${table(rows)}\n\nIdle RSS per process, median (MiB): ${[...idleRssByProcess].map(([name, v]) => `${name} ${fmt(summarize(v).p50, 0)}`).join(', ')}.\nRuns (s): up ${ready.map((x) => fmt(x / 1000, 2)).join(', ')}; demo ${demo.map((x) => fmt(x / 1000, 2)).join(', ')}.\nReference: kind, k3s and minikube take tens of seconds to minutes to a working Service (not run here: no container engine on this machine).`;
 console.log(body);
