@@ -90,3 +90,21 @@ test('parallel start launches every component before any is ready', async (t) =>
   await sup.start([component('x', dir), component('y', dir), component('z', dir)], { parallel: true });
   t.true(sup.states().every((s) => s.ready));
 });
+
+test('after holdRestarts a component that exits stays down and is not reported as restarting', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'knet-sup-'));
+  const sup = new Supervisor({ logDir: dir, backoff: { initialMs: 20, maxMs: 50 } });
+  t.teardown(() => sup.stop());
+  const exits: string[] = [];
+  sup.on('exit', (name: string) => exits.push(name));
+  await sup.start([component('a', dir)]);
+  const { pid } = sup.states()[0]!;
+  sup.holdRestarts();
+  process.kill(pid!, 'SIGTERM');
+  await until(() => !alive(pid!) && sup.states()[0]!.pid === undefined);
+  // well past the 20 ms backoff: a restart would have happened by now
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(sup.states()[0]!.restarts, 0);
+  t.is(sup.states()[0]!.pid, undefined);
+  t.deepEqual(exits, []);
+});

@@ -100,9 +100,18 @@ export class Supervisor extends EventEmitter {
     return this.running.map((r) => ({ ...r.state }));
   }
 
+  /**
+   * From now on a component that exits stays down. Called the moment a shutdown begins: Ctrl-C in a
+   * terminal signals the whole process group, so components exit while other things are still stopping.
+   */
+  holdRestarts(): void {
+    this.stopping = true;
+    for (const r of this.running) clearTimeout(r.restartTimer);
+  }
+
   /** Stops every component, last started first. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.holdRestarts();
     for (const r of [...this.running].reverse()) {
       clearTimeout(r.restartTimer);
       await this.kill(r);

@@ -101,6 +101,7 @@ async function upForeground(o: ClusterOptions, demo: boolean): Promise<void> {
   const stop = (signal: string) => {
     stopping ??= (async () => {
       log({ msg: 'stopping', signal });
+      supervisor.holdRestarts();
       await (await demoStarting)?.stop();
       await supervisor.stop();
       ready = false;
