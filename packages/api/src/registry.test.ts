@@ -1,4 +1,5 @@
 import test from 'ava';
+import { INVALID_IP_MESSAGE } from './validation/ip.js';
 import type { Namespace, Pod, Service } from './core.js';
 import type { EndpointSlice } from './discovery.js';
 import type { KubeObject } from './meta.js';
@@ -117,7 +118,7 @@ test('services status update keeps spec and takes status', (t) => {
   const bad = structuredClone(old);
   bad.status = { loadBalancer: { ingress: [{ ip: 'nope', ipMode: 'VIP' }] } };
   t.deepEqual(svcs.validateStatusUpdate(bad, old).map(errorString), [
-    'status.loadBalancer.ingress[0].ip: Invalid value: "nope": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    `status.loadBalancer.ingress[0].ip: Invalid value: "nope": ${INVALID_IP_MESSAGE}`,
   ]);
 });
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { INVALID_CIDR_MESSAGE, INVALID_IP_MESSAGE } from './validation/ip.js';
 import type { Endpoints, Namespace, Node, Pod } from './core.js';
 import type { EndpointSlice } from './discovery.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNamespace, defaultNode, defaultPod } from './defaults.js';
@@ -74,7 +75,7 @@ const endpointsCases: [string, Endpoints, string[]][] = [
   ['valid empty subsets', ep([]), []],
   ['no addresses', ep([{ ports: [{ port: 80 }] }]), ['subsets[0]: Required value: must specify `addresses` or `notReadyAddresses`']],
   ['bad ip reported twice as Kubernetes does', ep([{ addresses: [{ ip: 'x' }] }]), [
-    'subsets[0].addresses[0].ip: Invalid value: "x": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    `subsets[0].addresses[0].ip: Invalid value: "x": ${INVALID_IP_MESSAGE}`,
     'subsets[0].addresses[0].ip: Invalid value: "x": must be a valid IP address',
   ]],
   ['names required with two ports', ep([{ addresses: [{ ip: '127.244.0.5' }], ports: [{ port: 80 }, { port: 81, name: 'b' }] }]), ['subsets[0].ports[0].name: Required value']],
@@ -126,7 +127,7 @@ const podCases: [string, Pod, string[]][] = [
   ]],
   ['bad restartPolicy', pod({ restartPolicy: 'Sometimes' as 'Always' }), ['spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "Never", "OnFailure"']],
   ['two IPv4 pod IPs', pod({}, { podIPs: [{ ip: '127.244.0.5' }, { ip: '127.244.0.6' }] }), ['status.podIPs: Invalid value: [{"ip":"127.244.0.5"},{"ip":"127.244.0.6"}]: may specify no more than one IP for each IP family']],
-  ['bad pod IP', pod({}, { podIP: 'nope' }), ['status.podIPs[0].ip: Invalid value: "nope": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)']],
+  ['bad pod IP', pod({}, { podIP: 'nope' }), [`status.podIPs[0].ip: Invalid value: "nope": ${INVALID_IP_MESSAGE}`]],
   ['probe without handler', pod({ containers: [{ name: 'a', readinessProbe: {} }] }), ['spec.containers[0].readinessProbe: Required value: must specify a handler type']],
 ];
 for (const [name, obj, want] of podCases) {
@@ -154,7 +155,7 @@ test('Node: podCIDRs valid, dual-stack and immutable once set', (t) => {
     'spec.podCIDRs: Invalid value: ["127.244.1.0/24","127.244.2.0/24"]: may specify no more than one CIDR for each IP family',
   ]);
   t.deepEqual(validateNode(node({ spec: { podCIDR: 'x' } })).map(errorString), [
-    'spec.podCIDRs[0]: Invalid value: "x": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)',
+    `spec.podCIDRs[0]: Invalid value: "x": ${INVALID_CIDR_MESSAGE}`,
   ]);
   const old = node({ spec: { podCIDRs: ['127.244.1.0/24'] } });
   old.metadata.resourceVersion = '1';

@@ -20,7 +20,7 @@ for (const [input, want] of canonical) {
 }
 
 const reverse: [string, string][] = [
-  ['127.96.0.10', '10.0.96.127.in-addr.arpa'],
+  ['127.96.0.42', '42.0.96.127.in-addr.arpa'],
   ['fd00::a', 'a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa'],
 ];
 for (const [ip, name] of reverse) {

@@ -12,8 +12,14 @@ export interface ValidationOptions {
 
 export const defaultValidationOptions: Required<ValidationOptions> = { allowLoopback: true };
 
+/** Kubernetes' message for a value that is not an IP, word for word (its examples included). */
+export const INVALID_IP_MESSAGE = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
+
+/** Kubernetes' message for a value that is not a CIDR, word for word. */
+export const INVALID_CIDR_MESSAGE = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
+
 export function validateIP(path: string, value: string): FieldError[] {
-  return ipFamilyOf(value) ? [] : [invalid(path, value, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)')];
+  return ipFamilyOf(value) ? [] : [invalid(path, value, INVALID_IP_MESSAGE)];
 }
 
 export function validateIPv4(path: string, value: string): FieldError[] {
@@ -25,7 +31,7 @@ export function validateIPv6(path: string, value: string): FieldError[] {
 }
 
 export function validateCIDR(path: string, value: string): FieldError[] {
-  return isValidCIDRString(value) ? [] : [invalid(path, value, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)')];
+  return isValidCIDRString(value) ? [] : [invalid(path, value, INVALID_CIDR_MESSAGE)];
 }
 
 /** Family of a CIDR string, or undefined when it is not one. */
