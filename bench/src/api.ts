@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { startControlPlane } from '@knet/apiserver-app/testing';
-import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
+import { cpuMs, fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CLIENTS = 32;
@@ -18,20 +18,6 @@ const WATCH_EVENTS = 200;
 /** `secure`, `plain`, `control-plane` (the default: all three; only a run of all rewrites bench/RESULTS.md). */
 const MODES = (process.env.BENCH_MODES ?? 'secure,plain,control-plane').split(',');
 const COMPONENTS = ['apiserver', 'ipam', 'controller', 'proxy', 'dns'];
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return NaN;
-  }
-}
-
 interface Figures {
   rate: number;
   creates: ReturnType<typeof summarize>;

@@ -13,7 +13,7 @@ import { createSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import type { ServiceEntry } from '@knet/dataplane';
 import type { EndpointSlice, Service } from '@knet/api';
-import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
+import { cpuMs, fmt, machine, MIB_IN_MB, peakRssMiB, rssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -109,15 +109,6 @@ interface WrkResult {
   requests: number;
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc: comparable across loads where req/s is not. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const hz = 100; // USER_HZ on Linux
-  return ((Number(f[11]) + Number(f[12])) * 1000) / hz;
-}
-
 function ms(v: string, unit: string): number {
   return Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? NaN);
 }
@@ -207,12 +198,8 @@ function haproxyConfig(httpAddresses: string[], httpPort: number, bulkPort: numb
   ].join('\n');
 }
 
-/** Resident memory of a process now (VmRSS), in MB (10^6 bytes, as the issue's target is written). */
-function rssMB(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? (Number(m[1]) * 1024) / 1e6 : NaN;
-}
+/** Resident memory of a process now, in MB (10^6 bytes, as the issue's target is written). */
+const rssMB = (pid: number | undefined): number => rssMiB(pid) * MIB_IN_MB;
 
 async function getText(url: string): Promise<string> {
   return new Promise((resolve, reject) => {

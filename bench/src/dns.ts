@@ -25,7 +25,7 @@ import dnsPacket from 'dns-packet';
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { startDns } from '@knet/dns-app/testing';
-import { fmt, machine, peakRssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
+import { fmt, machine, peakRssMiB, rssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 import { seededRandom } from '@knet/component/testing';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -162,11 +162,6 @@ function pollUntilAnswered(sock: dgram.Socket, port: number, name: string, ip: s
   });
 }
 
-function vmRssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'knet-bench-dns-'));
 // Other work on a shared machine moves every timing here: say how loaded it was.
 const loadBefore = loadavg()[0]!;
@@ -210,7 +205,7 @@ try {
   const s0 = performance.now();
   knetDns = await startDns({ kubeconfig: cluster.kubeconfig, args: ['--no-forward'], timeoutMs: 120_000 });
   const syncSecs = (performance.now() - s0) / 1000;
-  const rssSynced = vmRssMiB(knetDns.pid);
+  const rssSynced = rssMiB(knetDns.pid);
 
   const hosts = join(dir, 'hosts');
   writeFileSync(hosts, clusterIPs.map((ip, i) => `${ip} ${fqdn(i)}`).join('\n') + '\n');
@@ -252,7 +247,7 @@ try {
   console.log(`  ${fmt(dnsmasqMax.qps, 0)} QPS; fixed ${FIXED_QPS} QPS for ${FIXED_SECONDS} s…`);
   const knetFixed = await dnsperf(knetDns.port, queryFile, FIXED_SECONDS, FIXED_QPS);
   const dnsmasqFixed = await dnsperf(dnsmasqPort, queryFile, FIXED_SECONDS, FIXED_QPS);
-  const rssLoaded = vmRssMiB(knetDns.pid);
+  const rssLoaded = rssMiB(knetDns.pid);
 
   // 4. Service created → answered.
   const fromPost: number[] = [];

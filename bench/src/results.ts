@@ -26,11 +26,34 @@ export function machine(): string {
   return `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node.js ${process.version}`;
 }
 
-/** Peak resident set size of a process, in MiB (VmHWM). */
-export function peakRssMiB(pid: number | undefined): number {
+/** A `<field>: <n> kB` line of /proc/<pid>/status, in MiB. */
+function statusMiB(pid: number | undefined, field: string): number {
   if (!pid) return NaN;
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Peak resident set size of a process, in MiB (VmHWM). */
+export const peakRssMiB = (pid: number | undefined): number => statusMiB(pid, 'VmHWM');
+
+/** Resident set size of a process now, in MiB (VmRSS). */
+export const rssMiB = (pid: number | undefined): number => statusMiB(pid, 'VmRSS');
+
+/** MiB → MB (10^6 bytes), the unit the issues write their memory targets in. */
+export const MIB_IN_MB = 1.048576;
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc: comparable across loads where rates are not. */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Replaces (or appends) the section `## <name>` of bench/RESULTS.md. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { loadKubeconfig } from '@knet/client';
 import { knetBin, portFlags, rangeFlags } from '@knet/knet-app/testing';
-import { fmt, machine, peakRssMiB, summarize, table, writeSection } from './results.js';
+import { fmt, machine, MIB_IN_MB, peakRssMiB, rssMiB, summarize, table, writeSection } from './results.js';
 import { until as pollUntil } from '@knet/component/testing';
 
 // BENCH_STARTUP_RUNS: fewer cold starts while iterating (the figures in RESULTS.md are from 5).
@@ -28,11 +28,6 @@ function readState(dir: string): State | undefined {
   } catch {
     return undefined;
   }
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /**
@@ -61,7 +56,6 @@ async function start(extra: string[]): Promise<{ child: ChildProcess; dir: strin
 
 const until = <T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => pollUntil('the cluster', fn, ms, 10);
 
-const MIB_IN_MB = 1.048576;
 const loadBefore = os.loadavg()[0].toFixed(2);
 
 // 1. knet up --no-demo → every component ready
