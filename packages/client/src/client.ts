@@ -1,5 +1,5 @@
 // KubeClient: the Kubernetes REST API over undici (keep-alive pools), with streaming watches.
-import { Pool, request } from './undici-lean.js';
+import { Pool, request } from '@knet/component/undici';
 import type { KubeList, KubeObject, WatchEvent } from '@knet/api';
 import { apiErrorFromResponse } from './errors.js';
 import { LineSplitter } from './ndjson.js';

@@ -1,18 +1,11 @@
 // Reading what Services hold from the Kubernetes API, and the periodic repair loop.
 import type { KubeList, Service } from '@knet/api';
-import { createRequire } from 'node:module';
-import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import { Agent, request } from '@knet/component/undici';
 import { type Logger, silentLogger } from './logger.js';
 import type { RepairOptions } from './repair.js';
 import type { IpamServer, RepairReport } from './server.js';
 import type { ServiceInUse } from './types.js';
 
-// undici's Agent and request without undici's index, which loads all of undici (~7 MiB RSS per
-// process: ipam, and the apiserver and controller through this package's index).
-const require = createRequire(import.meta.url);
-type Agent = UndiciAgent;
-const Agent = require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
-const apiRequest = require('undici/lib/api/api-request.js') as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 /** One Agent for the calls without a CA (the default dispatcher lives in undici's index). */
 let plainAgent: Agent | undefined;
 
@@ -47,7 +40,7 @@ export async function listServices(opts: ApiServerOptions, dispatcher?: Agent): 
     const url = new URL('/api/v1/services', opts.apiserver);
     url.searchParams.set('limit', '500');
     if (cont !== '') url.searchParams.set('continue', cont);
-    const res = await apiRequest.call(dispatcher ?? (plainAgent ??= new Agent()), {
+    const res = await request(dispatcher ?? (plainAgent ??= new Agent()), {
       origin: url.origin,
       path: url.pathname + url.search,
       method: 'GET',
