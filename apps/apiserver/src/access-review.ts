@@ -40,13 +40,20 @@ function checkKind(body: Record<string, unknown>, kind: string): Status | undefi
   return undefined;
 }
 
+/** The spec of a review request body of the given kind, or the Status that rejects the body. */
+function reviewSpec(body: unknown, kind: string): { spec: Record<string, unknown> } | { error: Status } {
+  if (!isPlainObject(body)) return { error: failure(400, 'BadRequest', `the body must be a ${kind} object`) };
+  const bad = checkKind(body, kind);
+  if (bad) return { error: bad };
+  return { spec: isPlainObject(body['spec']) ? body['spec'] : {} };
+}
+
 /** Returns the review with its status filled in, or a Status error. */
 export function selfSubjectAccessReview(body: unknown, user: UserInfo, authorizers: Authorizer[]): { review: object } | { error: Status } {
   const kind = 'SelfSubjectAccessReview';
-  if (!isPlainObject(body)) return { error: failure(400, 'BadRequest', 'the body must be a SelfSubjectAccessReview object') };
-  const bad = checkKind(body, kind);
-  if (bad) return { error: bad };
-  const spec = isPlainObject(body['spec']) ? body['spec'] : {};
+  const parsed = reviewSpec(body, kind);
+  if ('error' in parsed) return parsed;
+  const { spec } = parsed;
   const ra = isPlainObject(spec['resourceAttributes']) ? spec['resourceAttributes'] : undefined;
   const nra = isPlainObject(spec['nonResourceAttributes']) ? spec['nonResourceAttributes'] : undefined;
   if ((ra === undefined) === (nra === undefined)) {
@@ -70,10 +77,9 @@ export function selfSubjectAccessReview(body: unknown, user: UserInfo, authorize
 
 export function selfSubjectRulesReview(body: unknown, user: UserInfo, authorizers: Authorizer[]): { review: object } | { error: Status } {
   const kind = 'SelfSubjectRulesReview';
-  if (!isPlainObject(body)) return { error: failure(400, 'BadRequest', 'the body must be a SelfSubjectRulesReview object') };
-  const bad = checkKind(body, kind);
-  if (bad) return { error: bad };
-  const spec = isPlainObject(body['spec']) ? body['spec'] : {};
+  const parsed = reviewSpec(body, kind);
+  if ('error' in parsed) return parsed;
+  const { spec } = parsed;
   const namespace = str(spec, 'namespace');
   const rules = rulesOf(authorizers, user, namespace);
   return {

@@ -1,12 +1,9 @@
 // Unknown-field detection for fieldValidation=Strict|Warn|Ignore. kube-apiserver decodes into
 // typed structs, which drops unknown fields; we walk the OpenAPI schema instead and prune.
+import { isPlainObject } from './body.js';
 import { resolve, type Schema } from './openapi-schemas.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Removes fields the schema does not know and returns their paths ("spec.foo", "spec.ports[0].bar"). */
 export function pruneUnknownFields(value: unknown, schema: Schema | undefined, path = ''): string[] {
