@@ -13,6 +13,18 @@ async function kubeClient(dataDirPath: string, kubeconfig?: string) {
   return new KubeClient(await clusterConfig(dataDir(dataDirPath), kubeconfig));
 }
 
+type KubeClientOf = Awaited<ReturnType<typeof kubeClient>>;
+
+/** Runs `fn` with a client for the command's cluster and closes the client afterwards. */
+async function withKubeClient<T>(opts: { dataDir: string; kubeconfig?: string }, fn: (client: KubeClientOf) => Promise<T>): Promise<T> {
+  const client = await kubeClient(opts.dataDir, opts.kubeconfig);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number between 1 and 65535.');
@@ -155,14 +167,9 @@ program
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (opts) => {
-    const client = await kubeClient(opts.dataDir, opts.kubeconfig);
     const { registerNode } = await import('./node-registration.js');
-    try {
-      await registerNode(client, { name: opts.nodeName, address: opts.address, podCIDR: opts.podCidr });
-      process.stdout.write(`node/${opts.nodeName} registered (${opts.address}, pods ${opts.podCidr})\n`);
-    } finally {
-      await client.close();
-    }
+    await withKubeClient(opts, (client) => registerNode(client, { name: opts.nodeName, address: opts.address, podCIDR: opts.podCidr }));
+    process.stdout.write(`node/${opts.nodeName} registered (${opts.address}, pods ${opts.podCidr})\n`);
   });
 
 program
@@ -175,14 +182,9 @@ program
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (opts) => {
-    const client = await kubeClient(opts.dataDir, opts.kubeconfig);
     const { ensureKubeDns } = await import('./cluster-bootstrap.js');
-    try {
-      await ensureKubeDns(client, { clusterIP: opts.clusterIp, address: opts.address, dnsPort: opts.port, metricsPort: opts.metricsPort });
-      process.stdout.write(`service/kube-dns (${opts.clusterIp}) → ${opts.address}:${opts.port}\n`);
-    } finally {
-      await client.close();
-    }
+    await withKubeClient(opts, (client) => ensureKubeDns(client, { clusterIP: opts.clusterIp, address: opts.address, dnsPort: opts.port, metricsPort: opts.metricsPort }));
+    process.stdout.write(`service/kube-dns (${opts.clusterIp}) → ${opts.address}:${opts.port}\n`);
   });
 
 program
@@ -192,14 +194,9 @@ program
   .option(...dataDirOption)
   .option(...kubeconfigOption)
   .action(async (opts) => {
-    const client = await kubeClient(opts.dataDir, opts.kubeconfig);
     const { serviceEnvironment } = await import('./run.js');
-    try {
-      const env = await serviceEnvironment(client, opts.namespace);
-      process.stdout.write(Object.keys(env).sort().map((k) => `${k}=${env[k]}\n`).join(''));
-    } finally {
-      await client.close();
-    }
+    const env = await withKubeClient(opts, (client) => serviceEnvironment(client, opts.namespace));
+    process.stdout.write(Object.keys(env).sort().map((k) => `${k}=${env[k]}\n`).join(''));
   });
 
 try {

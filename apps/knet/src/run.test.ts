@@ -113,3 +113,25 @@ test('knet join registers another Node; knet run --host-network uses its address
   c.kill('SIGTERM');
   await new Promise((r) => c.once('exit', r));
 });
+
+test('knet dns-service points kube-system/kube-dns at a DNS server (idempotent for the one knet up made)', async (t) => {
+  type Svc = { spec: { clusterIP: string; ports: { name: string; port: number; targetPort: number; protocol: string }[] } };
+  type Eps = { subsets: { addresses: { ip: string }[]; ports: { name: string; port: number }[] }[] };
+  const get = async <T>(path: string): Promise<T> =>
+    (await (await request(`${cluster.apiserver}${path}`, { dispatcher: cluster.dispatcher, headers: cluster.authHeaders })).body.json()) as T;
+  const before = await get<Svc>('/api/v1/namespaces/kube-system/services/kube-dns');
+  const eps = await get<Eps>('/api/v1/namespaces/kube-system/endpoints/kube-dns');
+  const address = eps.subsets[0]!.addresses[0]!.ip;
+  const dnsPort = eps.subsets[0]!.ports.find((p) => p.name === 'dns')!.port;
+  const metricsPort = eps.subsets[0]!.ports.find((p) => p.name === 'metrics')!.port;
+
+  const out = await exec(process.execPath, [knetBin, 'dns-service', '--data-dir', cluster.dataDir, '--cluster-ip', before.spec.clusterIP,
+    '--address', address, '--port', String(dnsPort), '--metrics-port', String(metricsPort)]);
+  t.is(out.stdout, `service/kube-dns (${before.spec.clusterIP}) → ${address}:${dnsPort}\n`);
+  const after = await get<Svc>('/api/v1/namespaces/kube-system/services/kube-dns');
+  t.is(after.spec.clusterIP, before.spec.clusterIP);
+  t.deepEqual(after.spec.ports.map((p) => p.port).sort(), before.spec.ports.map((p) => p.port).sort());
+  const epsAfter = await get<Eps>('/api/v1/namespaces/kube-system/endpoints/kube-dns');
+  t.is(epsAfter.subsets[0]!.addresses[0]!.ip, address);
+  t.is(epsAfter.subsets[0]!.ports.find((p) => p.name === 'dns')!.port, dnsPort);
+});
