@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNative } from './build-native.mjs';
 
 // The monorepo root: this repository, or the one given (the test builds a small one of its own).
 const root = process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url));
@@ -49,6 +50,7 @@ try {
 } catch {
   // never built through here
 }
+buildNative(root); // the C addons, each checked against its own sources
 const now = newestFiles();
 if (!(now.inputs <= stamp.started && now.outputs <= stamp.finished)) {
   const started = Date.now(); // an edit made while tsc runs is newer than this: built next time
