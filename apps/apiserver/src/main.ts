@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import { Command } from 'commander';
 import pino from 'pino';
 import { Store } from '@knet/store';
-import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam';
+// The client subpath: the index would also load ipam's server and its repair loop's HTTP client.
+import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam/client';
 import { abacAuthorizer, alwaysAllow, alwaysDeny, podAuthorizer, readPolicyFile, type Authorizer } from '@knet/pki';
 import { requestAuthenticator, TokenFile } from './authentication.js';
 import { parseCIDRList, parseDuration, parseHostPort } from './flags.js';

@@ -34,8 +34,8 @@ export interface ControllerOptions {
   log: Logger;
   /** Logger handed to the informers (they add their own component field); default `log`. */
   informerLog?: Logger;
-  /** Without it LoadBalancer Services get no ingress IP (logged once per Service). */
-  ipam?: LoadBalancerAllocator;
+  /** Connects to ipam on first need. Without it LoadBalancer Services get no ingress IP (logged once per Service). */
+  ipam?: () => Promise<LoadBalancerAllocator>;
   concurrentSyncs?: number;
   maxEndpointsPerSlice?: number;
   /** Pod changes wait this long so a burst becomes one sync (--endpoint-updates-batch-period). */
@@ -104,7 +104,6 @@ export class EndpointsController {
     await Promise.all([this.services, this.pods, this.endpoints, this.slices, this.nodes].map((i) => i.waitForSync(signal)));
     if (this.synced || this.stopped) return;
     this.synced = true;
-    await this.loadBalancers.learnOwnedIPs();
     this.queueLeftovers();
     const n = Math.max(1, this.opts.concurrentSyncs ?? 32);
     for (let i = 0; i < n; i++) this.workers.push(this.worker());

@@ -1,8 +1,13 @@
 // Keeps LoadBalancer Services' status.loadBalancer.ingress in step with ipam's pool:
 // one IP per Service (spec.loadBalancerIP honoured), published with ipMode VIP through
 // services/status, released when the type changes or the Service goes. Which IPs ipam
-// holds for which Service is remembered (and relearnt from ipam at start), because the
-// apiserver clears the status itself when the type changes.
+// holds for which Service is remembered (and relearnt from ipam when first connected), because
+// the apiserver clears the status itself when the type changes.
+//
+// ipam is connected on first need (a LoadBalancer Service, or an IP to release): a cluster
+// without LoadBalancers never loads gRPC (~5 MiB of an idle controller). An IP whose Service
+// stopped being a LoadBalancer while the controller was down is then released by ipam's own
+// repair loop rather than here.
 import type { Service } from '@knet/api';
 import { resources, type KubeClient, type Logger } from '@knet/client';
 import { ingressFor, ingressIPs, ingressIs, loadBalancerAction, withIngress } from './load-balancer.js';
@@ -17,8 +22,8 @@ export interface LoadBalancerAllocator {
 
 export interface LoadBalancerSyncOptions {
   client: KubeClient;
-  /** Without it LoadBalancer Services get no ingress IP (logged once per Service). */
-  ipam?: LoadBalancerAllocator;
+  /** Connects to ipam, called once on first need. Without it LoadBalancer Services get no ingress IP (logged once per Service). */
+  ipam?: () => Promise<LoadBalancerAllocator>;
   log: Logger;
   metrics?: ControllerMetrics;
   signal?: AbortSignal;
@@ -28,13 +33,29 @@ export class LoadBalancerSync {
   /** IPs ipam holds per Service key (namespace/name, the allocation owner). */
   private readonly owned = new Map<string, Set<string>>();
   private readonly warnedNoIpam = new Set<string>();
+  private connected: Promise<LoadBalancerAllocator> | undefined;
 
   constructor(private readonly opts: LoadBalancerSyncOptions) {}
 
+  /** ipam, connected on first use; a failed connect is tried again next time. */
+  private allocator(): Promise<LoadBalancerAllocator> {
+    this.connected ??= this.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
+    return this.connected;
+  }
+
+  private async connect(): Promise<LoadBalancerAllocator> {
+    const ipam = await this.opts.ipam!();
+    await this.learnOwnedIPs(ipam);
+    return ipam;
+  }
+
   /** Learns the current allocations from ipam, so IPs are released even after a restart. */
-  async learnOwnedIPs(): Promise<void> {
-    const { ipam, log } = this.opts;
-    if (!ipam?.list) return;
+  private async learnOwnedIPs(ipam: LoadBalancerAllocator): Promise<void> {
+    const { log } = this.opts;
+    if (!ipam.list) return;
     try {
       for (const a of await ipam.list('LoadBalancerIP')) this.ownedBy(a.owner).add(a.value);
     } catch (err) {
@@ -55,7 +76,7 @@ export class LoadBalancerSync {
   }
 
   async sync(key: string, svc: Service): Promise<void> {
-    const { client, ipam, log, metrics, signal } = this.opts;
+    const { client, log, metrics, signal } = this.opts;
     const action = loadBalancerAction(svc);
     if (action.kind !== 'assign') {
       if (action.kind === 'clear') {
@@ -63,16 +84,17 @@ export class LoadBalancerSync {
         log.info({ key, ips: action.release }, 'service is no longer a LoadBalancer; ingress cleared');
         for (const ip of action.release) this.ownedBy(key).add(ip);
       }
-      if (ipam && this.owned.has(key)) await this.release(key, () => true);
+      if (this.opts.ipam && this.owned.has(key)) await this.release(key, () => true);
       return;
     }
-    if (!ipam) {
+    if (!this.opts.ipam) {
       if (!this.warnedNoIpam.has(key)) {
         this.warnedNoIpam.add(key);
         log.warn({ key }, 'LoadBalancer Service gets no ingress IP: the controller runs without --ipam');
       }
       return;
     }
+    const ipam = await this.allocator();
     const owned = this.ownedBy(key);
     let ip = action.ip ? (owned.has(action.ip) ? action.ip : undefined) : [...owned].sort()[0];
     if (!ip) {
@@ -94,7 +116,7 @@ export class LoadBalancerSync {
     const owned = this.ownedBy(key);
     for (const ip of [...owned]) {
       if (!which(ip)) continue;
-      await this.opts.ipam!.releaseLoadBalancerIP(ip);
+      await (await this.allocator()).releaseLoadBalancerIP(ip);
       owned.delete(ip);
       this.opts.metrics?.loadBalancerIPs.inc({ operation: 'release' });
       this.opts.log.info({ key, ip }, 'load balancer IP released');

@@ -3,7 +3,7 @@ export type { ClusterConfig, ClientOptions, CallOptions, ListOptions, WatchOptio
 export { ApiError, apiErrorFromResponse, statusForCode, isStatus, isNotFound, isAlreadyExists, isConflict, isInvalid, isGone, isTooLargeResourceVersion, needsRelist } from './errors.js';
 export { resources, resourcePath, apiVersionOf } from './resources.js';
 export type { ResourceRef } from './resources.js';
-export { loadKubeconfig, kubeconfigYaml, kubeconfigPaths } from './kubeconfig.js';
+export { loadKubeconfig, kubeconfigYaml, kubeconfigJson, kubeconfigPaths } from './kubeconfig.js';
 export type { KubeconfigSpec } from './kubeconfig.js';
 export { Informer } from './informer.js';
 export type { InformerOptions, Logger } from './informer.js';

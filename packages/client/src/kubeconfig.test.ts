@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, delimiter } from 'node:path';
 import yaml from 'js-yaml';
-import { kubeconfigYaml, loadKubeconfig, kubeconfigPaths } from './kubeconfig.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { kubeconfigJson, kubeconfigYaml, loadKubeconfig, kubeconfigPaths } from './kubeconfig.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 
@@ -18,6 +20,38 @@ test('kubeconfigYaml round-trips through loadKubeconfig', async (t) => {
   const path = join(dir, 'config');
   await writeFile(path, kubeconfigYaml({ server: 'https://127.0.0.1:6443', token: 'tok', caData: PEM, namespace: 'prod' }));
   t.deepEqual(await loadKubeconfig(path), { server: 'https://127.0.0.1:6443', token: 'tok', caData: PEM, namespace: 'prod' });
+});
+
+test('kubeconfigJson holds the same document and round-trips through loadKubeconfig', async (t) => {
+  const spec = { server: 'https://127.0.0.1:6443', token: 'tok', caData: PEM, namespace: 'prod', user: 'dns' };
+  t.deepEqual(JSON.parse(kubeconfigJson(spec)), yaml.load(kubeconfigYaml(spec)));
+  const dir = await tempDir(t);
+  const path = join(dir, 'config.json');
+  await writeFile(path, kubeconfigJson(spec));
+  t.deepEqual(await loadKubeconfig(path), { server: 'https://127.0.0.1:6443', token: 'tok', caData: PEM, namespace: 'prod' });
+});
+
+test('a flow-style YAML kubeconfig that is not JSON is still read as YAML', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'config');
+  await writeFile(path, '{current-context: a, clusters: [{name: a, cluster: {server: "http://127.0.0.1:1"}}], users: [{name: a, user: {token: t}}], contexts: [{name: a, context: {cluster: a, user: a}}]}\n');
+  t.deepEqual(await loadKubeconfig(path), { server: 'http://127.0.0.1:1', token: 't' });
+});
+
+test('reading a JSON kubeconfig loads no YAML parser', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'config.json');
+  await writeFile(path, kubeconfigJson({ server: 'http://127.0.0.1:1', token: 'tok' }));
+  // js-yaml could come in by import (an ESM resolve hook sees it) or by require (require.cache holds it).
+  const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('js-yaml')) process.stdout.write('imported ' + r.url + '\\n'); return r; }`;
+  const probe = `import { createRequire, register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    const { loadKubeconfig } = await import(${JSON.stringify(new URL('./kubeconfig.js', import.meta.url).href)});
+    const cfg = await loadKubeconfig(${JSON.stringify(path)});
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes('js-yaml'));
+    console.log(JSON.stringify({ cfg, loaded }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { timeout: 30_000 });
+  t.deepEqual(JSON.parse(stdout.trim()), { cfg: { server: 'http://127.0.0.1:1', token: 'tok' }, loaded: [] });
 });
 
 test('kubeconfigYaml writes the shape kubectl reads', (t) => {

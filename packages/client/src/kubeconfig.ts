@@ -2,8 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve, delimiter } from 'node:path';
-import yaml from 'js-yaml';
+import { createRequire } from 'node:module';
 import type { ClusterConfig } from './client.js';
+
+// js-yaml is required on first use: the kubeconfigs `knet up` gives its components are JSON (JSON is YAML, so
+// kubectl reads them too), and a component that never meets YAML keeps ~1 MiB of parser out of its heap.
+let yamlLib: typeof import('js-yaml') | undefined;
+const yaml = (): typeof import('js-yaml') => (yamlLib ??= createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml'));
 
 interface Named<T> {
   name: string;
@@ -75,7 +80,7 @@ export async function loadKubeconfig(path?: string, context?: string): Promise<C
 function parseKubeconfig(text: string, source: string): { current?: string; clusters: Named<ClusterEntry>[]; users: Named<UserEntry>[]; contexts: Named<ContextEntry>[] } {
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = /^\s*\{/.test(text) ? parseJsonOrYaml(text) : yaml().load(text);
   } catch (err) {
     throw new Error(`kubeconfig ${source} is not valid YAML: ${(err as Error).message}`);
   }
@@ -165,8 +170,26 @@ export interface KubeconfigSpec {
   namespace?: string;
 }
 
-/** A kubeconfig kubectl uses as is: one cluster, one user, one context, made current. */
+/** A flow mapping may still be YAML that is not JSON (unquoted keys): then it is read as YAML. */
+function parseJsonOrYaml(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return yaml().load(text);
+  }
+}
+
+/** A kubeconfig kubectl uses as is, in YAML: one cluster, one user, one context, made current. */
 export function kubeconfigYaml(cfg: KubeconfigSpec): string {
+  return yaml().dump(kubeconfigDocument(cfg), { lineWidth: -1, noRefs: true });
+}
+
+/** The same kubeconfig in JSON, which kubectl reads as well, for programs that need no YAML parser. */
+export function kubeconfigJson(cfg: KubeconfigSpec): string {
+  return `${JSON.stringify(kubeconfigDocument(cfg), null, 2)}\n`;
+}
+
+function kubeconfigDocument(cfg: KubeconfigSpec): Record<string, unknown> {
   const clusterName = cfg.cluster || 'knet';
   const userName = cfg.user || 'knet';
   const cluster: Record<string, string> = { server: cfg.server };
@@ -175,7 +198,7 @@ export function kubeconfigYaml(cfg: KubeconfigSpec): string {
   if (cfg.token) user.token = cfg.token;
   const context: Record<string, string> = { cluster: clusterName, user: userName };
   if (cfg.namespace) context.namespace = cfg.namespace;
-  const doc = {
+  return {
     apiVersion: 'v1',
     kind: 'Config',
     preferences: {},
@@ -184,5 +207,4 @@ export function kubeconfigYaml(cfg: KubeconfigSpec): string {
     contexts: [{ name: clusterName, context }],
     'current-context': clusterName,
   };
-  return yaml.dump(doc, { lineWidth: -1, noRefs: true });
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { KubeClient, type ClusterConfig } from './client.js';
-import { kubeconfigYaml, loadKubeconfig } from './kubeconfig.js';
+import { kubeconfigJson, kubeconfigYaml, loadKubeconfig } from './kubeconfig.js';
 import { resources } from './resources.js';
 import { FakeApiServer } from './testing/fake-apiserver.js';
 
@@ -91,15 +91,17 @@ test('a kubeconfig with certificate-authority-data and client-certificate files 
   t.deepEqual((await client.list(resources.nodes)).items, []);
 });
 
-test('kubectl uses a kubeconfigYaml file as is (CA data + bearer token)', async (t) => {
-  const fake = new FakeApiServer({ key: pem('server.key'), cert: pem('server.crt') });
-  fake.requireToken = 'kubectl-token';
-  await fake.start();
-  t.teardown(() => fake.stop());
-  fake.put('pods', { metadata: { name: 'from-kubectl', namespace: 'default' } });
-  const path = join(dir, `kubectl-${fake.port}`);
-  writeFileSync(path, kubeconfigYaml({ server: fake.url, caData: ca, token: 'kubectl-token', namespace: 'default' }));
-  const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', path, 'get', '--raw', '/api/v1/namespaces/default/pods'], { timeout: 30_000 });
-  t.deepEqual((JSON.parse(stdout) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name), ['from-kubectl']);
-  t.is(fake.requests.at(-1)?.headers.authorization, 'Bearer kubectl-token');
-});
+for (const [name, format] of [['kubeconfigYaml', kubeconfigYaml], ['kubeconfigJson', kubeconfigJson]] as const) {
+    test(`kubectl uses a ${name} file as is (CA data + bearer token)`, async (t) => {
+    const fake = new FakeApiServer({ key: pem('server.key'), cert: pem('server.crt') });
+    fake.requireToken = 'kubectl-token';
+    await fake.start();
+    t.teardown(() => fake.stop());
+    fake.put('pods', { metadata: { name: 'from-kubectl', namespace: 'default' } });
+    const path = join(dir, `kubectl-${name}-${fake.port}`);
+    writeFileSync(path, format({ server: fake.url, caData: ca, token: 'kubectl-token', namespace: 'default' }));
+    const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', path, 'get', '--raw', '/api/v1/namespaces/default/pods'], { timeout: 30_000 });
+    t.deepEqual((JSON.parse(stdout) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name), ['from-kubectl']);
+    t.is(fake.requests.at(-1)?.headers.authorization, 'Bearer kubectl-token');
+  });
+}
