@@ -50,7 +50,8 @@ async function start(extra: string[]): Promise<{ child: ChildProcess; dir: strin
   const dir = mkdtempSync(join(tmpdir(), 'knet-bench-'));
   const flags = [...(await portFlags()), ...rangeFlags()];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [knetBin, 'up', '--data-dir', dir, ...flags, ...extra], { stdio: 'ignore' });
+  // The bin itself, as `knet up` and `npm start` run it: its #! line gives the supervisor its V8 flags.
+  const child = spawn(knetBin, ['up', '--data-dir', dir, ...flags, ...extra], { stdio: 'ignore' });
   return { child, dir, flags, t0 };
 }
 

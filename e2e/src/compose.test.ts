@@ -20,7 +20,10 @@ const compose = yaml.load(readFileSync(join(root, 'docker-compose.yml'), 'utf8')
 
 /** An entry point and its arguments: `node apps/x/dist/main.js ...` or `knet ...` (on the image's PATH). */
 function entry(cmd: string[]): { script: string; args: string[] } {
-  if (cmd[0] === 'node') return { script: join(root, cmd[1]!), args: cmd.slice(2) };
+  if (cmd[0] === 'node') {
+    const at = cmd.findIndex((a, i) => i > 0 && !a.startsWith('--')); // after node's own flags
+    return { script: join(root, cmd[at]!), args: cmd.slice(at + 1) };
+  }
   if (cmd[0] === 'knet') return { script: join(root, 'apps/knet/bin/knet.js'), args: cmd.slice(1) };
   throw new Error(`unknown entry point ${cmd[0]}`);
 }

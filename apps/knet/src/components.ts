@@ -40,13 +40,18 @@ export function componentKubeconfig(o: ClusterOptions, component: string): strin
  * clients creating Services a 1 MiB cap cost the apiserver 10–15% more CPU per create).
  * One V8 platform thread instead of four: fewer threads, fewer malloc arenas holding freed memory
  * (measured: the idle cluster 399 → 387 MiB; bench:api's CPU per create unchanged or lower on 2 cores).
- * docker-compose.yml sets the same through NODE_OPTIONS.
+ * ipam and DNS also run with --optimize-for-size (a heap kept smaller at some CPU): ipam answers one batched
+ * call per group of creates and DNS answers repeated questions in C, so neither spends its time in JS
+ * (measured: 3–6 MiB less each when idle). The apiserver, the controller and the proxy keep V8's defaults.
+ * docker-compose.yml sets the same (NODE_OPTIONS, and the node command line for what NODE_OPTIONS refuses);
+ * bin/knet.js gives the supervisor itself the light flags through its #! line.
  */
 const sharedNodeFlags = ['--v8-pool-size=1'];
 const lightComponentNodeFlags = ['--max-semi-space-size=1', ...sharedNodeFlags];
+const idleComponentNodeFlags = ['--optimize-for-size', ...lightComponentNodeFlags];
 const loadedComponentNodeFlags = ['--max-semi-space-size=2', ...sharedNodeFlags];
 
-const node = (app: string, args: string[], nodeFlags: string[]) => ({ command: process.execPath, args: [...nodeFlags, appMain(app), ...args], env: mallocEnv });
+const node = (app: string, args: string[], nodeFlags: string[]) => ({ command: process.execPath, args: [...nodeFlags, ...(process.env['KNET_V8_' + app] ? process.env['KNET_V8_' + app]!.split(' ') : []), appMain(app), ...args], env: mallocEnv });
 
 /** ipam and the apiserver: started first; the rest need the API. */
 export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
@@ -65,7 +70,7 @@ export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
         '--apiserver', api,
         '--repair-interval', o.ipamRepairInterval,
         ...(o.credentials ? ipamTlsFlags(o.credentials) : []),
-      ], lightComponentNodeFlags),
+      ], idleComponentNodeFlags),
       ready: () => tcpReady(o.host, o.ipamPort),
     },
     {
@@ -110,7 +115,7 @@ export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
         '--cluster-domain', o.clusterDomain,
         '--nameserver-ip', serviceIP(o, 10),
         '--forward-allow', `127.0.0.0/8,::1/128,${o.clusterCIDR}`,
-      ], lightComponentNodeFlags),
+      ], idleComponentNodeFlags),
       ready: () => httpReady(`http://${h}:${o.dnsMetricsPort}/ready`),
     },
     {
