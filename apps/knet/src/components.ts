@@ -42,7 +42,8 @@ export function componentKubeconfig(o: ClusterOptions, component: string): strin
  * (measured: the idle cluster 399 → 387 MiB; bench:api's CPU per create unchanged or lower on 2 cores).
  * ipam and DNS also run with --optimize-for-size (a heap kept smaller at some CPU): ipam answers one batched
  * call per group of creates and DNS answers repeated questions in C, so neither spends its time in JS
- * (measured: 3–6 MiB less each when idle). The apiserver, the controller and the proxy keep V8's defaults.
+ * (measured: 3–6 MiB less each when idle; DNS also sets it at run time, apps/dns/src/heap.ts, which comes too late
+ * for the heap its modules build while loading). The apiserver, the controller and the proxy keep V8's defaults.
  * docker-compose.yml sets the same (NODE_OPTIONS, and the node command line for what NODE_OPTIONS refuses);
  * bin/knet.js gives the supervisor itself the light flags through its #! line.
  */
