@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define READ_BUF 65536
 
@@ -349,7 +350,15 @@ static void finish(conn_t *c, int d) {
     destroy(c, 0);
     return;
   }
-  if (uv_shutdown(&c->d[d].shut, writer(c, d), on_shutdown) != 0) destroy(c, 0);
+  uv_stream_t *w = writer(c, d);
+  uv_os_fd_t fd;
+  // Nothing queued: shutdown(2) now. uv_shutdown would wait for a writable event first (two epoll_ctl and a
+  // loop turn per connection). An error (the peer is gone) shows up as a read error on that socket.
+  if (uv_stream_get_write_queue_size(w) == 0 && uv_fileno((uv_handle_t *)w, &fd) == 0) {
+    shutdown(fd, SHUT_WR);
+    return;
+  }
+  if (uv_shutdown(&c->d[d].shut, w, on_shutdown) != 0) destroy(c, 0);
 }
 
 static int start_reading(conn_t *c, int d);
@@ -453,7 +462,8 @@ static void established(conn_t *c) {
     }
   }
   (void)l;
-  if (start_reading(c, 0) != 0 || start_reading(c, 1) != 0) destroy(c, 0);
+  // The upstream already reads (see attempt): only the client starts now.
+  if (start_reading(c, 0) != 0) destroy(c, 0);
 }
 
 static void on_connect(uv_connect_t *req, int status) {
@@ -471,6 +481,8 @@ static void on_connect(uv_connect_t *req, int status) {
   }
   established(c);
 }
+
+static int start_reading(conn_t *c, int d);
 
 static void attempt(conn_t *c, int32_t id) {
   listener_t *l = c->l;
@@ -495,6 +507,10 @@ static void attempt(conn_t *c, int32_t id) {
   c->since = uv_now(loop);
   uv_tcp_nodelay(&up->tcp, 1);
   int r = uv_tcp_connect(&up->req, &up->tcp, &l->targets[id].addr.sa, on_connect);
+  // Reading is asked for while connecting: libuv then registers the socket once for both events instead of
+  // once for the connect and again for reads (an epoll_ctl less per connection). Nothing is read before the
+  // connect callback has run: libuv reports the connect first.
+  if (r == 0) r = start_reading(c, 1);
   if (r != 0) connect_failed(c, uv_err_name(r));
 }
 

@@ -31,16 +31,17 @@ export class NativeTcpListener {
   private ofTarget = new Map<Target, number>();
   /** Keys the engine holds as live (in the pool). */
   private readonly live = new Set<string>();
-  private readonly freeIds: number[] = [];
+  /** Made on first use, as below: a cold start makes 10,000 listeners, and most never lose a backend. */
+  private freeIds: number[] | undefined;
   /** Per key that left the entry: the connection serial when it left; its id is reused after that drain. */
-  private readonly leftAt = new Map<string, number>();
+  private leftAt: Map<string, number> | undefined;
   private wantAddresses = false;
   private drainTimers: Set<NodeJS.Timeout> | undefined;
   private retired = false;
   private serverClosed = false;
   private closing: { promise: Promise<void>; resolve: () => void } | undefined;
-  private readonly raw = new Float64Array(6);
-  private readonly counted = new Counters();
+  /** The counters once the engine is done with the listener. */
+  private final: Counters | undefined;
 
   private constructor(
     public entry: ServiceEntry,
@@ -100,23 +101,24 @@ export class NativeTcpListener {
 
   /** Counters as the engine has them now (bytes include open connections). */
   get counters(): Counters {
-    if (this.handle !== undefined && !this.serverClosed) {
-      this.addon.counters(this.handle, this.raw);
-      const c = this.counted;
-      c.connections = this.raw[0]!;
-      c.failures = this.raw[2]!;
-      c.connectErrors = this.raw[3]!;
-      c.bytesIn = this.raw[4]!;
-      c.bytesOut = this.raw[5]!;
+    if (this.final !== undefined) return this.final;
+    const c = new Counters();
+    if (this.handle !== undefined) {
+      this.addon.counters(this.handle, raw);
+      c.connections = raw[0]!;
+      c.failures = raw[2]!;
+      c.connectErrors = raw[3]!;
+      c.bytesIn = raw[4]!;
+      c.bytesOut = raw[5]!;
     }
-    return this.counted;
+    return c;
   }
 
   /** Client connections accepted and not yet closed. */
   get active(): number {
     if (this.handle === undefined || this.serverClosed) return 0;
-    this.addon.counters(this.handle, this.raw);
-    return this.raw[1]!;
+    this.addon.counters(this.handle, raw);
+    return raw[1]!;
   }
 
   liveBytes(): { bytesIn: number; bytesOut: number } {
@@ -146,7 +148,7 @@ export class NativeTcpListener {
       const key = t.key;
       let id = this.ids.get(key);
       if (id === undefined) {
-        id = this.freeIds.pop() ?? this.targets.length;
+        id = this.freeIds?.pop() ?? this.targets.length;
         this.ids.set(key, id);
         this.targets[id] = t;
         this.addon.target(h, id, t.address, t.port, true);
@@ -155,7 +157,7 @@ export class NativeTcpListener {
         this.addon.target(h, id, undefined, 0, true);
         this.live.add(key);
       }
-      this.leftAt.delete(key);
+      this.leftAt?.delete(key);
       inPool.set(t, id);
     }
     this.ofTarget = inPool;
@@ -166,31 +168,32 @@ export class NativeTcpListener {
     for (const [key, id] of this.ids) {
       if (pooled.has(key)) continue;
       if (this.live.delete(key)) this.addon.target(h, id, undefined, 0, false);
-      if (!listed.has(key) && !this.leftAt.has(key)) doomed.push(id);
+      if (!listed.has(key) && !this.leftAt?.has(key)) doomed.push(id);
     }
     if (doomed.length > 0) this.drainLater(doomed);
   }
 
   /** Connections accepted so far, as the engine counts them: drain() closes connections up to this serial. */
   private serial(): number {
-    this.addon.counters(this.handle!, this.raw);
-    return this.raw[0]!;
+    this.addon.counters(this.handle!, raw);
+    return raw[0]!;
   }
 
   private drainLater(ids: number[] | null): void {
     const h = this.handle!;
     const upTo = this.serial();
     const keys = ids?.map((id) => this.targets[id]!.key) ?? [];
-    for (const k of keys) this.leftAt.set(k, upTo);
+    const leftAt = (this.leftAt ??= new Map());
+    for (const k of keys) leftAt.set(k, upTo);
     const recycle = (): void => {
       for (const k of keys) {
         // Re-listed since, or left again later: the later drain recycles it.
-        if (this.leftAt.get(k) !== upTo) continue;
-        this.leftAt.delete(k);
+        if (leftAt.get(k) !== upTo) continue;
+        leftAt.delete(k);
         const id = this.ids.get(k)!;
         this.ids.delete(k);
         this.targets[id] = undefined;
-        this.freeIds.push(id);
+        (this.freeIds ??= []).push(id);
       }
     };
     if (this.active === 0) {
@@ -238,7 +241,7 @@ export class NativeTcpListener {
 
   /** The engine is done with this listener: counters are final, the handle may go. */
   private closedNow(): void {
-    void this.counters; // the last reading, kept for stats after close
+    this.final = this.counters;
     this.serverClosed = true;
     NativeTcpListener.byId.delete(this.id);
     this.closing?.resolve();
@@ -293,6 +296,9 @@ export class NativeTcpListener {
     return NativeTcpListener.byId.get(id);
   }
 }
+
+/** Where the engine writes a listener's counters: one for all, read at once. */
+const raw = new Float64Array(6);
 
 // The engine's three callbacks, shared by every listener. An exception must not unwind into C: it is logged and
 // the client is reset.
