@@ -212,6 +212,32 @@ tcpTest('half-close: backend FIN first, the client can still send', async (t) =>
   t.is(c.error, undefined);
 });
 
+tcpTest('a reset is passed on as a reset, both ways', async (t) => {
+  let backendError: string | undefined;
+  let backendClosed = false;
+  const [resetting, holding] = await servers(
+    t,
+    tcpServer((s) => s.once('data', () => s.resetAndDestroy())),
+    tcpServer((s) => {
+      s.on('error', (e: NodeJS.ErrnoException) => (backendError = e.code));
+      s.on('close', () => (backendClosed = true));
+      s.write('hi');
+    }),
+  );
+  const dp = dataplane(t);
+  // Backend → client.
+  const a = await serve(t, dp, entry('rst-up', vip(), [resetting!.backend()]));
+  const x = await exchange(a.host, a.port, 'hello');
+  t.is(x.error?.code, 'ECONNRESET');
+  // Client → backend.
+  const b = await serve(t, dp, entry('rst-client', vip(), [holding!.backend()]));
+  const c = await openClient(b.host, b.port);
+  await until(() => c.received() === 'hi', 5000, 'greeting');
+  c.socket.resetAndDestroy();
+  await until(() => backendClosed, 5000, 'backend closed');
+  t.is(backendError, 'ECONNRESET');
+});
+
 tcpTest('idle connections are closed after idleTimeoutMs', async (t) => {
   const [srv] = await servers(t, echoServer());
   const dp = dataplane(t, { idleTimeoutMs: 150 });
@@ -249,6 +275,19 @@ tcpTest('backend removal: no new connections to it; established ones drain then 
   // ...and is closed once it ends.
   await until(() => c.ended || c.closed, 5000, 'drained connection closed');
   await until(() => a!.sockets.size === 0, 5000, 'backend side closed');
+});
+
+tcpTest('backends coming and going: each connection reaches a backend listed when it was accepted', async (t) => {
+  const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
+  const dp = dataplane(t, { drainMs: 20 });
+  const { host, port } = await serve(t, dp, entry('churn', vip(), [a!.backend()]));
+  const rounds: Array<[string, TestServer]> = [['b', b!], ['c', c!], ['a', a!], ['c', c!], ['b', b!]];
+  for (const [name, srv] of rounds) {
+    await dp.apply([entry('churn', host, [srv.backend()], { port })]);
+    t.deepEqual(await names(host, port, 2), [name, name]);
+    await new Promise((r) => setTimeout(r, 40)); // past drainMs: removed backends' ids may be reused
+  }
+  t.is(dp.stats().get('churn')!.connectErrors, 0);
 });
 
 tcpTest('apply diff: unchanged listeners are not reopened and connections survive', async (t) => {
