@@ -1,5 +1,6 @@
 import { AffinityTable, reconcileAffinity } from './affinity.js';
-import { BackendPool, targetKey, type Target } from './backend-pool.js';
+import { BackendPool, type Target } from './backend-pool.js';
+import { EngineTargets, listedKeys } from './engine-targets.js';
 import type { NativeHandle, PickResult, TcpEngineAddon } from './native-addon.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
 import { Counters, type Settings } from './settings.js';
@@ -10,10 +11,7 @@ import type { ServiceEntry } from './types.js';
  * A TCP listener whose sockets live in the native engine (native/tcp_engine.c): C accepts, connects and moves
  * the bytes; this object makes the decisions, once per connection (pick and retry), with the same BackendPool
  * and AffinityTable as the JS engine (tcp-listener.ts), and keeps the same update / retire / close semantics.
- *
- * Backends are known to C by a small integer id per listener: ids are given to targets as they enter the pool,
- * marked not live when they leave it (a connect that completes to one is a failed one), and reused once the
- * connections that may still name them have drained.
+ * Backends are known to C by ids (engine-targets.ts).
  */
 export class NativeTcpListener {
   private static addon: TcpEngineAddon | undefined;
@@ -24,17 +22,9 @@ export class NativeTcpListener {
   affinity: AffinityTable | undefined;
   private readonly id: number;
   private handle: NativeHandle | undefined;
-  private boundPort = 0;
-  /** Target key → engine id, and back; `ofTarget` maps the current pool's targets to their ids. */
-  private readonly ids = new Map<string, number>();
-  private readonly targets: (Target | undefined)[] = [];
-  private ofTarget = new Map<Target, number>();
-  /** Keys the engine holds as live (in the pool). */
-  private readonly live = new Set<string>();
-  /** Made on first use, as below: a cold start makes 10,000 listeners, and most never lose a backend. */
-  private freeIds: number[] | undefined;
-  /** Per key that left the entry: the connection serial when it left; its id is reused after that drain. */
-  private leftAt: Map<string, number> | undefined;
+  private boundPort: number | undefined;
+  /** Made at the first connection: most of 10,000 listeners never see one. */
+  private ids: EngineTargets | undefined;
   private wantAddresses = false;
   private drainTimers: Set<NodeJS.Timeout> | undefined;
   private retired = false;
@@ -85,14 +75,14 @@ export class NativeTcpListener {
       return;
     }
     l.handle = r;
-    l.boundPort = addon.port(r);
     NativeTcpListener.byId.set(l.id, l);
-    l.syncTargets();
+    l.configure();
     done(undefined, l);
   }
 
   get port(): number {
-    return this.handle === undefined ? this.entry.port : this.boundPort;
+    if (this.handle === undefined) return this.entry.port;
+    return (this.boundPort ??= this.addon.port(this.handle));
   }
 
   private get addon(): TcpEngineAddon {
@@ -134,42 +124,19 @@ export class NativeTcpListener {
     this.syncTargets();
   }
 
-  /** Gives the pool's targets engine ids, marks those that left not live, and schedules the drain of the unlisted. */
-  private syncTargets(): void {
-    const h = this.handle;
-    if (h === undefined) return;
+  /** Whether C passes client addresses to pick/retry: only affinity and PROXY headers need them. */
+  private configure(): void {
     const want = this.affinity !== undefined || this.entry.proxyProtocol !== undefined;
-    if (want !== this.wantAddresses) {
+    if (want !== this.wantAddresses && this.handle !== undefined) {
       this.wantAddresses = want;
-      this.addon.configure(h, want);
+      this.addon.configure(this.handle, want);
     }
-    const inPool = new Map<Target, number>();
-    for (const t of this.pool.targets) {
-      const key = t.key;
-      let id = this.ids.get(key);
-      if (id === undefined) {
-        id = this.freeIds?.pop() ?? this.targets.length;
-        this.ids.set(key, id);
-        this.targets[id] = t;
-        this.addon.target(h, id, t.address, t.port, true);
-        this.live.add(key);
-      } else if (!this.live.has(key)) {
-        this.addon.target(h, id, undefined, 0, true);
-        this.live.add(key);
-      }
-      this.leftAt?.delete(key);
-      inPool.set(t, id);
-    }
-    this.ofTarget = inPool;
-    if (this.ids.size === inPool.size) return;
-    const pooled = new Set(this.pool.targets.map((t) => t.key));
-    const listed = new Set(this.entry.backends.map((b) => targetKey(b.address, b.port)));
-    const doomed: number[] = [];
-    for (const [key, id] of this.ids) {
-      if (pooled.has(key)) continue;
-      if (this.live.delete(key)) this.addon.target(h, id, undefined, 0, false);
-      if (!listed.has(key) && !this.leftAt?.has(key)) doomed.push(id);
-    }
+  }
+
+  private syncTargets(): void {
+    this.configure();
+    if (this.ids === undefined) return;
+    const doomed = this.ids.poolChanged(this.pool, () => listedKeys(this.entry.backends));
     if (doomed.length > 0) this.drainLater(doomed);
   }
 
@@ -182,28 +149,15 @@ export class NativeTcpListener {
   private drainLater(ids: number[] | null): void {
     const h = this.handle!;
     const upTo = this.serial();
-    const keys = ids?.map((id) => this.targets[id]!.key) ?? [];
-    const leftAt = (this.leftAt ??= new Map());
-    for (const k of keys) leftAt.set(k, upTo);
-    const recycle = (): void => {
-      for (const k of keys) {
-        // Re-listed since, or left again later: the later drain recycles it.
-        if (leftAt.get(k) !== upTo) continue;
-        leftAt.delete(k);
-        const id = this.ids.get(k)!;
-        this.ids.delete(k);
-        this.targets[id] = undefined;
-        (this.freeIds ??= []).push(id);
-      }
-    };
+    const reuse = ids === null || this.ids === undefined ? undefined : this.ids.leaving(ids, upTo);
     if (this.active === 0) {
-      recycle();
+      reuse?.();
       return;
     }
     const timer = setTimeout(() => {
       this.drainTimers?.delete(timer);
       if (!this.serverClosed) this.addon.drain(h, ids === null ? null : Int32Array.from(ids), upTo);
-      recycle();
+      reuse?.();
     }, this.settings.drainMs);
     timer.unref();
     (this.drainTimers ??= new Set()).add(timer);
@@ -259,7 +213,7 @@ export class NativeTcpListener {
     if (t === undefined) return -1;
     // Recorded at pick, as kube-proxy's `recent` match does (see TcpConnection.attempt).
     if (a !== undefined && clientAddress !== undefined) a.set(clientAddress, t.key);
-    const id = this.ofTarget.get(t)!;
+    const id = (this.ids ??= new EngineTargets(this.addon, this.handle!)).idOf(t);
     const pp = this.entry.proxyProtocol;
     if (pp === undefined) return id;
     const addrs = { sourceAddress: clientAddress, sourcePort: clientPort, destinationAddress: localAddress, destinationPort: localPort };
@@ -268,9 +222,10 @@ export class NativeTcpListener {
 
   /** A connect to `failed` did not succeed: the next untried backend, or -1 (the client is reset). */
   retryAfter(failed: number, tried: number[], code: string, clientAddress: string | undefined): number {
-    const f = this.targets[failed];
+    const ids = this.ids!;
+    const f = ids.target(failed);
     this.settings.log.debug({ key: this.entry.key, backend: f?.key, err: code }, 'backend connect failed');
-    const triedTargets = tried.map((id) => this.targets[id]).filter((t): t is Target => t !== undefined);
+    const triedTargets = tried.map((id) => ids.target(id)).filter((t): t is Target => t !== undefined);
     const next =
       f !== undefined && tried.length < this.settings.maxConnectAttempts ? this.pool.after(f, triedTargets) : undefined;
     const a = this.affinity;
@@ -281,7 +236,7 @@ export class NativeTcpListener {
       return -1;
     }
     if (a !== undefined && clientAddress !== undefined) a.set(clientAddress, next.key);
-    return this.ofTarget.get(next)!;
+    return ids.idOf(next);
   }
 
   acceptFailed(code: string): void {
