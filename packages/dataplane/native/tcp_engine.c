@@ -706,19 +706,23 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
     stop_listening(l);
     return str(env, uv_err_name(r));
   }
-  struct sockaddr_storage ss;
-  int len = sizeof ss;
-  char ignored[INET6_ADDRSTRLEN + 1];
-  if (uv_tcp_getsockname(&l->server, (struct sockaddr *)&ss, &len) == 0) addr_string(&ss, ignored, sizeof ignored, &l->port);
   napi_value ext;
   napi_create_external(env, l, finalize_listener, NULL, &ext);
   return ext;
 }
 
+/** port(listener): the bound port, asked of the kernel on first use (a cold start binds 10,000 and asks none). */
 static napi_value js_port(napi_env env, napi_callback_info info) {
   ARGS(1);
   listener_t *l = listener_arg(env, argv[0]);
-  return l == NULL ? NULL : num(env, l->port);
+  if (l == NULL) return NULL;
+  if (l->port == 0 && l->listening) {
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char ignored[INET6_ADDRSTRLEN + 1];
+    if (uv_tcp_getsockname(&l->server, (struct sockaddr *)&ss, &len) == 0) addr_string(&ss, ignored, sizeof ignored, &l->port);
+  }
+  return num(env, l->port);
 }
 
 /** target(listener, id, address, port, live): where target `id` is, and whether new connects to it may finish. */

@@ -81,7 +81,7 @@ export class NativeTcpListener {
   }
 
   get port(): number {
-    if (this.handle === undefined) return this.entry.port;
+    if (this.handle === undefined || this.entry.port !== 0) return this.entry.port;
     return (this.boundPort ??= this.addon.port(this.handle));
   }
 
