@@ -255,6 +255,7 @@ async function traffic(): Promise<string> {
   writeFileSync(tableFile, JSON.stringify(entries));
   const prof = CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE] : [];
   const knet = await start(process.execPath, [...prof, here('./dataplane-child.js'), tableFile], (l) => l.includes('"ready"'));
+  const knetEngine = (JSON.parse(knet.line) as { tcpEngine?: string }).tcpEngine ?? 'unknown';
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(cfg, haproxyConfig(ports.httpAddresses, ports.httpPort, ports.bulkPort, ports.holdPort));
   const haproxy = spawn(...withFds('haproxy', ['-f', cfg, '-db']), { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -327,7 +328,7 @@ async function traffic(): Promise<string> {
   const md = [
     `Traffic, median of ${ROUNDS} interleaved rounds: wrk 4.1 \`-t1 -c50 -d${SECONDS}s --latency\` (GET of a 3-byte body from 10 Node HTTP backends on 127.125.0.1-10, round robin), ` +
       `the same with \`-H 'Connection: close'\`, one 1 GiB TCP stream read by a Node client, UDP echo with 32 datagrams of 64 B in flight. ` +
-      `knet = @knet/dataplane in its own Node process (as the proxy runs it); HAProxy ${/version (\S+)/.exec(spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} \`mode tcp\`, \`nbthread 1\`. ` +
+      `knet = @knet/dataplane in its own Node process (as the proxy runs it), TCP on its ${knetEngine} engine; HAProxy ${/version (\S+)/.exec(spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} \`mode tcp\`, \`nbthread 1\`. ` +
       `Everything shares the machine's cores. HAProxy does not proxy UDP.` +
       (idle ? ` Idle connections: ${IDLE} TCP connections from ${IDLE_SOURCES.split(',').length} 127.126.0.x source addresses through each fresh proxy, in turn, to a backend that holds them without a byte; RSS (VmRSS) read once the backend holds all ${IDLE}.` +
         (IDLE !== IDLE_WANTED ? ` ${IDLE}, not ${IDLE_WANTED}: this machine's hard descriptor limit is ${FD_HARD_LIMIT} (raising it needs CAP_SYS_RESOURCE) and a proxy needs two per connection.` : '') : ''),
