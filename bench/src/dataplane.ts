@@ -435,7 +435,7 @@ async function programming(): Promise<string> {
         readFileSync(logFile, 'utf8')
           .split('\n')
           .filter((l) => l.includes('"msg":"ready"'))
-          .map((l) => JSON.parse(l) as { time: number; entries: number })
+          .map((l) => JSON.parse(l) as { time: number; entries: number; tcpEngine?: string })
           .find((l) => l.time > killedAt),
       120_000,
       'the restarted proxy to be ready',
@@ -483,7 +483,7 @@ async function programming(): Promise<string> {
     const syncMs = ((syncs1.sum - syncs0.sum) * 1000) / (syncs1.count - syncs0.count);
     return [
       `Programming: ${SERVICES} Services × ${p.httpAddresses.length} endpoints (one EndpointSlice each) written through the REST API of a real \`knet up\` ` +
-        `in ${fmt(writeSecs, 1)} s (32 clients), then the proxy \`knet up\` runs (\`apps/proxy/dist/main.js\`) killed and restarted by its supervisor: a cold start.`,
+        `in ${fmt(writeSecs, 1)} s (32 clients), then the proxy \`knet up\` runs (\`apps/proxy/dist/main.js\`, TCP on its ${readyLine.tcpEngine ?? 'unknown'} engine) killed and restarted by its supervisor: a cold start.`,
       '',
       table([
         ['measure', 'knet', 'target'],
