@@ -448,7 +448,6 @@ static void on_header_written(uv_write_t *req, int status) {
 }
 
 static void established(conn_t *c) {
-  listener_t *l = c->l;
   c->connected = 1;
   c->since = uv_now(uv_handle_get_loop((uv_handle_t *)&c->client));
   c->seen = c->bytes;
@@ -461,7 +460,6 @@ static void established(conn_t *c) {
       return;
     }
   }
-  (void)l;
   // The upstream already reads (see attempt): only the client starts now.
   if (start_reading(c, 0) != 0) destroy(c, 0);
 }
@@ -481,8 +479,6 @@ static void on_connect(uv_connect_t *req, int status) {
   }
   established(c);
 }
-
-static int start_reading(conn_t *c, int d);
 
 static void attempt(conn_t *c, int32_t id) {
   listener_t *l = c->l;
