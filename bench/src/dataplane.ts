@@ -255,6 +255,7 @@ async function traffic(): Promise<string> {
   writeFileSync(tableFile, JSON.stringify(entries));
   const prof = CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE] : [];
   const knet = await start(process.execPath, [...prof, here('./dataplane-child.js'), tableFile], (l) => l.includes('"ready"'));
+  const knetEngine = (JSON.parse(knet.line) as { tcpEngine?: string }).tcpEngine ?? 'unknown';
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(cfg, haproxyConfig(ports.httpAddresses, ports.httpPort, ports.bulkPort, ports.holdPort));
   const haproxy = spawn(...withFds('haproxy', ['-f', cfg, '-db']), { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -327,7 +328,7 @@ async function traffic(): Promise<string> {
   const md = [
     `Traffic, median of ${ROUNDS} interleaved rounds: wrk 4.1 \`-t1 -c50 -d${SECONDS}s --latency\` (GET of a 3-byte body from 10 Node HTTP backends on 127.125.0.1-10, round robin), ` +
       `the same with \`-H 'Connection: close'\`, one 1 GiB TCP stream read by a Node client, UDP echo with 32 datagrams of 64 B in flight. ` +
-      `knet = @knet/dataplane in its own Node process (as the proxy runs it); HAProxy ${/version (\S+)/.exec(spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} \`mode tcp\`, \`nbthread 1\`. ` +
+      `knet = @knet/dataplane in its own Node process (as the proxy runs it), TCP on its ${knetEngine} engine; HAProxy ${/version (\S+)/.exec(spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} \`mode tcp\`, \`nbthread 1\`. ` +
       `Everything shares the machine's cores. HAProxy does not proxy UDP.` +
       (idle ? ` Idle connections: ${IDLE} TCP connections from ${IDLE_SOURCES.split(',').length} 127.126.0.x source addresses through each fresh proxy, in turn, to a backend that holds them without a byte; RSS (VmRSS) read once the backend holds all ${IDLE}.` +
         (IDLE !== IDLE_WANTED ? ` ${IDLE}, not ${IDLE_WANTED}: this machine's hard descriptor limit is ${FD_HARD_LIMIT} (raising it needs CAP_SYS_RESOURCE) and a proxy needs two per connection.` : '') : ''),
@@ -434,7 +435,7 @@ async function programming(): Promise<string> {
         readFileSync(logFile, 'utf8')
           .split('\n')
           .filter((l) => l.includes('"msg":"ready"'))
-          .map((l) => JSON.parse(l) as { time: number; entries: number })
+          .map((l) => JSON.parse(l) as { time: number; entries: number; tcpEngine?: string })
           .find((l) => l.time > killedAt),
       120_000,
       'the restarted proxy to be ready',
@@ -482,7 +483,7 @@ async function programming(): Promise<string> {
     const syncMs = ((syncs1.sum - syncs0.sum) * 1000) / (syncs1.count - syncs0.count);
     return [
       `Programming: ${SERVICES} Services × ${p.httpAddresses.length} endpoints (one EndpointSlice each) written through the REST API of a real \`knet up\` ` +
-        `in ${fmt(writeSecs, 1)} s (32 clients), then the proxy \`knet up\` runs (\`apps/proxy/dist/main.js\`) killed and restarted by its supervisor: a cold start.`,
+        `in ${fmt(writeSecs, 1)} s (32 clients), then the proxy \`knet up\` runs (\`apps/proxy/dist/main.js\`, TCP on its ${readyLine.tcpEngine ?? 'unknown'} engine) killed and restarted by its supervisor: a cold start.`,
       '',
       table([
         ['measure', 'knet', 'target'],

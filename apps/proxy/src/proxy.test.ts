@@ -52,6 +52,12 @@ async function answers(url: string, n: number): Promise<string[]> {
   return out;
 }
 
+test.serial('the proxy runs the TCP engine asked for: KNET_TCP_ENGINE, else native on Linux', (t) => {
+  const ready = proxy.logs().find((l) => l.msg === 'ready');
+  const wanted = process.env['KNET_TCP_ENGINE'] || (process.platform === 'linux' ? 'native' : ready?.['tcpEngine']);
+  t.is(ready?.['tcpEngine'], wanted);
+});
+
 test.serial('ClusterIP reaches every ready backend and never an unready one', async (t) => {
   const [a, b, c, unready] = await backends(4, 'rr');
   const svc = await createService(service('rr', { ports: [{ name: 'http', port: 8080 }] }));

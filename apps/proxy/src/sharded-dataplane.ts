@@ -2,7 +2,7 @@
 // full pass (validation, copies, comparisons of every entry). The proxy splits its table over shards, each its own
 // Dataplane, by a hash of the Service: a sync re-applies only the shards whose entries changed, which the change
 // tracker makes cheap to see (unchanged Services keep the very same entry objects).
-import { Dataplane, type ApplyResult, type DataplaneOptions, type ServiceEntry, type ServiceStats } from '@knet/dataplane';
+import { Dataplane, type ApplyResult, type DataplaneOptions, type ServiceEntry, type ServiceStats, type TcpEngine } from '@knet/dataplane';
 
 export const DefaultShards = 128;
 
@@ -34,6 +34,11 @@ export class ShardedDataplane {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`shards must be a positive integer, got ${count}`);
     this.shards = Array.from({ length: count }, () => new Dataplane(opts));
     this.applied = Array.from({ length: count }, () => []);
+  }
+
+  /** The engine the TCP listeners run on: 'native' (the C addon) or 'js'. */
+  get tcpEngine(): TcpEngine {
+    return this.shards[0]!.tcpEngine;
   }
 
   /** The whole table: split by shard, and only shards whose entries changed are applied. */

@@ -1,13 +1,13 @@
-import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { startDataplaneChild } from './test-support/child.js';
+import { engine, tcpTest } from './test-support/engines.js';
 import { tcpServer, until, vip } from './test-support/net.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = 256 * MiB;
 
-test('256 MiB through the proxy arrive intact, with a slow reader and bounded proxy memory', async (t) => {
+tcpTest('256 MiB through the proxy arrive intact, with a slow reader and bounded proxy memory', async (t) => {
   const base = randomBytes(MiB);
   const sentHash = createHash('sha256');
   let sent = 0;
@@ -37,7 +37,7 @@ test('256 MiB through the proxy arrive intact, with a slow reader and bounded pr
 
   const proxy = await startDataplaneChild([
     { key: 'bulk', address: vip(), port: 0, protocol: 'TCP', backends: [backend.backend()] },
-  ]);
+  ], { tcpEngine: engine(t) });
   t.teardown(() => proxy.stop());
   t.deepEqual(proxy.result.errors, []);
   const { address, port } = proxy.addresses[0]!;

@@ -1,11 +1,14 @@
 import { describeBindError } from './bind-error.js';
 import { resolveSettings, type Settings } from './settings.js';
+import { nativeAddon } from './native-addon.js';
+import { NativeTcpListener } from './native-tcp-listener.js';
 import { TcpListener } from './tcp-listener.js';
-import type { ApplyError, ApplyResult, Backend, DataplaneOptions, ServiceEntry, ServiceStats } from './types.js';
+import type { ApplyError, ApplyResult, Backend, DataplaneOptions, ServiceEntry, ServiceStats, TcpEngine } from './types.js';
 import { UdpListener } from './udp-listener.js';
 import { validateEntry } from './validate.js';
 
-type Listener = TcpListener | UdpListener;
+type AnyTcpListener = TcpListener | NativeTcpListener;
+type Listener = AnyTcpListener | UdpListener;
 
 /** What forces a re-bind when it changes; everything else is swapped in place. */
 const sameBinding = (a: ServiceEntry, b: ServiceEntry): boolean =>
@@ -54,12 +57,17 @@ export class Dataplane {
   /** Per bound key, the caller's object it was last given: given again, it is known unchanged without reading it. */
   private readonly given = new Map<string, ServiceEntry>();
   /** Listeners removed by apply() whose connections are still draining. */
-  private readonly retired = new Set<Listener>();
+  private readonly retired = new Set<AnyTcpListener>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(opts: DataplaneOptions = {}) {
     this.settings = resolveSettings(opts);
+  }
+
+  /** The engine its TCP listeners run on (see DataplaneOptions.tcpEngine). */
+  get tcpEngine(): TcpEngine {
+    return this.settings.tcpEngine;
   }
 
   /**
@@ -135,7 +143,7 @@ export class Dataplane {
         result.errors.push({ key, reason, error });
       }
     };
-    const tcpOpened = (err: Error | undefined, l: TcpListener): void => {
+    const tcpOpened = (err: Error | undefined, l: AnyTcpListener): void => {
       opened(l.entry.key, l.entry, err, l);
       if (--binding === 0) allBound?.();
     };
@@ -151,7 +159,9 @@ export class Dataplane {
       }
       if (want.protocol === 'TCP') {
         binding++;
-        TcpListener.open(want, this.settings, tcpOpened);
+        if (this.settings.tcpEngine === 'native' && 'addon' in nativeAddon) {
+          NativeTcpListener.open(nativeAddon.addon, want, this.settings, tcpOpened);
+        } else TcpListener.open(want, this.settings, tcpOpened);
         continue;
       }
       opening.push(
@@ -170,7 +180,7 @@ export class Dataplane {
 
   private retire(l: Listener): void {
     l.retire();
-    if (l instanceof TcpListener) {
+    if (!(l instanceof UdpListener)) {
       // Kept so close() can end its draining connections early.
       this.retired.add(l);
       void l.closedPromise().then(() => this.retired.delete(l));
@@ -205,7 +215,7 @@ export class Dataplane {
         port: l.port,
         labels: { ...(l.entry.labels ?? {}) },
         connections: c.connections,
-        active: l instanceof TcpListener ? l.conns.size : l.flows.size,
+        active: l instanceof UdpListener ? l.flows.size : l.active,
         bytesIn,
         bytesOut,
         failures: c.failures,

@@ -8,6 +8,7 @@ export type {
   Protocol,
   ServiceEntry,
   ServiceStats,
+  TcpEngine,
 } from './types.js';
 export { BackendPool, eligibleBackends, targetKey, type Target } from './backend-pool.js';
 export { AffinityTable } from './affinity.js';

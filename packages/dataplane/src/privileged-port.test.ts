@@ -1,9 +1,9 @@
-import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { startDataplaneChild } from './test-support/child.js';
+import { engine, tcpTest } from './test-support/engines.js';
 import { vip } from './test-support/net.js';
 
-test('a port below 1024 without privilege: EACCES says how to fix it; the other entry still binds', async (t) => {
+tcpTest('a port below 1024 without privilege: EACCES says how to fix it; the other entry still binds', async (t) => {
   const unprivilegedStart = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
   // Drop root in the child (as a real unprivileged proxy would run) so the kernel check applies.
   const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
@@ -13,7 +13,7 @@ test('a port below 1024 without privilege: EACCES says how to fix it; the other 
       { key: 'low', address, port: 80, protocol: 'TCP', backends: [] },
       { key: 'high', address, port: 0, protocol: 'UDP', backends: [] },
     ],
-    {},
+    { tcpEngine: engine(t) },
     asUser,
   );
   t.teardown(() => proxy.stop());

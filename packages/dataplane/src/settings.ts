@@ -1,4 +1,5 @@
-import type { DataplaneLogger, DataplaneOptions } from './types.js';
+import { resolveTcpEngine } from './tcp-engine.js';
+import type { DataplaneLogger, DataplaneOptions, TcpEngine } from './types.js';
 
 /** DataplaneOptions with every default filled in. */
 export interface Settings {
@@ -11,6 +12,7 @@ export interface Settings {
   backlog: number;
   log: DataplaneLogger;
   now: () => number;
+  tcpEngine: TcpEngine;
 }
 
 const noop = (): void => {};
@@ -35,6 +37,7 @@ export function resolveSettings(o: DataplaneOptions = {}): Settings {
     backlog: Math.floor(positive('backlog', o.backlog, 4096, 1)),
     log: o.log ?? silentLogger,
     now: o.now ?? Date.now,
+    tcpEngine: resolveTcpEngine(o.tcpEngine),
   };
 }
 

@@ -136,6 +136,11 @@ export class TcpListener {
     return this.closing.promise;
   }
 
+  /** Client connections accepted and not yet closed. */
+  get active(): number {
+    return this.conns.size;
+  }
+
   liveBytes(): { bytesIn: number; bytesOut: number } {
     let bytesIn = this.counters.bytesIn;
     let bytesOut = this.counters.bytesOut;

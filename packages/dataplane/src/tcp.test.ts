@@ -1,7 +1,8 @@
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Dataplane } from './dataplane.js';
+import { engine, tcpTest } from './test-support/engines.js';
 import { parseProxy } from './test-support/proxy-parse.js';
 import { echoServer, exchange, nameServer, openClient, tcpServer, until, vip, type TestServer } from './test-support/net.js';
 import type { Backend, DataplaneOptions, ServiceEntry } from './types.js';
@@ -13,7 +14,7 @@ async function servers(t: ExecutionContext, ...starts: Array<Promise<TestServer>
 }
 
 function dataplane(t: ExecutionContext, opts: DataplaneOptions = {}): Dataplane {
-  const dp = new Dataplane(opts);
+  const dp = new Dataplane({ tcpEngine: engine(t), ...opts });
   t.teardown(() => dp.close());
   return dp;
 }
@@ -42,14 +43,14 @@ async function names(host: string, port: number, n: number): Promise<string[]> {
   return out;
 }
 
-test('round robin across ready backends', async (t) => {
+tcpTest('round robin across ready backends', async (t) => {
   const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
   const dp = dataplane(t);
   const { host, port } = await serve(t, dp, entry('rr', vip(), [a!.backend(), b!.backend(), c!.backend()]));
   t.deepEqual(await names(host, port, 6), ['a', 'b', 'c', 'a', 'b', 'c']);
 });
 
-test('unready backends are never chosen', async (t) => {
+tcpTest('unready backends are never chosen', async (t) => {
   const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
   const dp = dataplane(t);
   const { host, port } = await serve(
@@ -62,7 +63,7 @@ test('unready backends are never chosen', async (t) => {
   t.is(b!.accepted, 0);
 });
 
-test('no ready backend: falls back to serving terminating ones only (KEP-1669)', async (t) => {
+tcpTest('no ready backend: falls back to serving terminating ones only (KEP-1669)', async (t) => {
   const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
   const dp = dataplane(t);
   const terminating = a!.backend({ ready: false, serving: true, terminating: true });
@@ -75,7 +76,7 @@ test('no ready backend: falls back to serving terminating ones only (KEP-1669)',
   t.is(b!.accepted, 0);
 });
 
-test('no backend at all: the client is reset at once, never left hanging', async (t) => {
+tcpTest('no backend at all: the client is reset at once, never left hanging', async (t) => {
   const [b] = await servers(t, nameServer('b'));
   const dp = dataplane(t);
   const address = vip();
@@ -93,7 +94,7 @@ test('no backend at all: the client is reset at once, never left hanging', async
   t.is(b!.accepted, 0);
 });
 
-test('a dead backend is skipped: the client still succeeds', async (t) => {
+tcpTest('a dead backend is skipped: the client still succeeds', async (t) => {
   const [dead, b] = await servers(t, nameServer('dead'), nameServer('b'));
   const deadBackend = dead!.backend();
   await dead!.close();
@@ -105,7 +106,7 @@ test('a dead backend is skipped: the client still succeeds', async (t) => {
   t.true(s.connectErrors >= 2);
 });
 
-test('every backend dead: the client is reset after bounded attempts', async (t) => {
+tcpTest('every backend dead: the client is reset after bounded attempts', async (t) => {
   const deads = await servers(t, nameServer('x'), nameServer('y'), nameServer('z'), nameServer('w'));
   const backends = deads.map((d) => d.backend());
   await Promise.all(deads.map((d) => d.close()));
@@ -118,7 +119,7 @@ test('every backend dead: the client is reset after bounded attempts', async (t)
   t.is(s.failures, 1);
 });
 
-test('ClientIP affinity sticks, slides with use, and expires', async (t) => {
+tcpTest('ClientIP affinity sticks, slides with use, and expires', async (t) => {
   const [a, b] = await servers(t, nameServer('a'), nameServer('b'));
   let now = 1_000_000;
   const dp = dataplane(t, { now: () => now });
@@ -140,7 +141,7 @@ test('ClientIP affinity sticks, slides with use, and expires', async (t) => {
   t.deepEqual([...rr].sort(), ['a', 'b']);
 });
 
-test('ClientIP affinity is recorded at pick: simultaneous first connections of one client share a backend', async (t) => {
+tcpTest('ClientIP affinity is recorded at pick: simultaneous first connections of one client share a backend', async (t) => {
   const [a, b] = await servers(t, nameServer('a'), nameServer('b'));
   const dp = dataplane(t);
   const { host, port } = await serve(
@@ -154,7 +155,7 @@ test('ClientIP affinity is recorded at pick: simultaneous first connections of o
   t.is(answers.size, 1, `answers: ${[...answers].join(',')}`);
 });
 
-test('ClientIP affinity moves off a backend whose connect failed', async (t) => {
+tcpTest('ClientIP affinity moves off a backend whose connect failed', async (t) => {
   const [dead, b] = await servers(t, nameServer('dead'), nameServer('b'));
   const deadBackend = dead!.backend();
   await dead!.close();
@@ -169,7 +170,7 @@ test('ClientIP affinity moves off a backend whose connect failed', async (t) => 
   t.is(dp.stats().get('aff-dead')!.connectErrors, 1);
 });
 
-test('half-close: client FIN first, the backend still answers', async (t) => {
+tcpTest('half-close: client FIN first, the backend still answers', async (t) => {
   const [srv] = await servers(
     t,
     tcpServer((s) => {
@@ -185,7 +186,7 @@ test('half-close: client FIN first, the backend still answers', async (t) => {
   t.is(x.data.toString(), 'got 11');
 });
 
-test('half-close: backend FIN first, the client can still send', async (t) => {
+tcpTest('half-close: backend FIN first, the client can still send', async (t) => {
   let got = '';
   let ended = false;
   const [srv] = await servers(
@@ -211,7 +212,33 @@ test('half-close: backend FIN first, the client can still send', async (t) => {
   t.is(c.error, undefined);
 });
 
-test('idle connections are closed after idleTimeoutMs', async (t) => {
+tcpTest('a reset is passed on as a reset, both ways', async (t) => {
+  let backendError: string | undefined;
+  let backendClosed = false;
+  const [resetting, holding] = await servers(
+    t,
+    tcpServer((s) => s.once('data', () => s.resetAndDestroy())),
+    tcpServer((s) => {
+      s.on('error', (e: NodeJS.ErrnoException) => (backendError = e.code));
+      s.on('close', () => (backendClosed = true));
+      s.write('hi');
+    }),
+  );
+  const dp = dataplane(t);
+  // Backend → client.
+  const a = await serve(t, dp, entry('rst-up', vip(), [resetting!.backend()]));
+  const x = await exchange(a.host, a.port, 'hello');
+  t.is(x.error?.code, 'ECONNRESET');
+  // Client → backend.
+  const b = await serve(t, dp, entry('rst-client', vip(), [holding!.backend()]));
+  const c = await openClient(b.host, b.port);
+  await until(() => c.received() === 'hi', 5000, 'greeting');
+  c.socket.resetAndDestroy();
+  await until(() => backendClosed, 5000, 'backend closed');
+  t.is(backendError, 'ECONNRESET');
+});
+
+tcpTest('idle connections are closed after idleTimeoutMs', async (t) => {
   const [srv] = await servers(t, echoServer());
   const dp = dataplane(t, { idleTimeoutMs: 150 });
   const { host, port } = await serve(t, dp, entry('idle', vip(), [srv!.backend()]));
@@ -224,7 +251,7 @@ test('idle connections are closed after idleTimeoutMs', async (t) => {
   t.is(dp.stats().get('idle')!.active, 0);
 });
 
-test('backend removal: no new connections to it; established ones drain then close', async (t) => {
+tcpTest('backend removal: no new connections to it; established ones drain then close', async (t) => {
   const named = (name: string): Promise<TestServer> =>
     tcpServer((s) => {
       s.write(`${name}:`);
@@ -250,7 +277,20 @@ test('backend removal: no new connections to it; established ones drain then clo
   await until(() => a!.sockets.size === 0, 5000, 'backend side closed');
 });
 
-test('apply diff: unchanged listeners are not reopened and connections survive', async (t) => {
+tcpTest('backends coming and going: each connection reaches a backend listed when it was accepted', async (t) => {
+  const [a, b, c] = await servers(t, nameServer('a'), nameServer('b'), nameServer('c'));
+  const dp = dataplane(t, { drainMs: 20 });
+  const { host, port } = await serve(t, dp, entry('churn', vip(), [a!.backend()]));
+  const rounds: Array<[string, TestServer]> = [['b', b!], ['c', c!], ['a', a!], ['c', c!], ['b', b!]];
+  for (const [name, srv] of rounds) {
+    await dp.apply([entry('churn', host, [srv.backend()], { port })]);
+    t.deepEqual(await names(host, port, 2), [name, name]);
+    await new Promise((r) => setTimeout(r, 40)); // past drainMs: removed backends' ids may be reused
+  }
+  t.is(dp.stats().get('churn')!.connectErrors, 0);
+});
+
+tcpTest('apply diff: unchanged listeners are not reopened and connections survive', async (t) => {
   const [a, b] = await servers(t, echoServer(), echoServer());
   const dp = dataplane(t);
   const address = vip();
@@ -288,7 +328,7 @@ test('apply diff: unchanged listeners are not reopened and connections survive',
   t.false(c.closed);
 });
 
-test('changing the port re-binds; a freed address:port can move to another key at once', async (t) => {
+tcpTest('changing the port re-binds; a freed address:port can move to another key at once', async (t) => {
   const [a] = await servers(t, nameServer('a'));
   const dp = dataplane(t);
   const address = vip();
@@ -299,7 +339,7 @@ test('changing the port re-binds; a freed address:port can move to another key a
   t.is((await exchange(address, port)).data.toString(), 'a');
 });
 
-test('a bind failure is reported and the other entries still bind', async (t) => {
+tcpTest('a bind failure is reported and the other entries still bind', async (t) => {
   const address = vip();
   const [busy, a] = await servers(t, tcpServer(() => {}, address), nameServer('a'));
   const dp = dataplane(t);
@@ -341,7 +381,7 @@ function proxyEcho(): Promise<TestServer> {
 }
 
 for (const version of ['v1', 'v2'] as const) {
-  test(`PROXY protocol ${version}: the backend sees the client's address first`, async (t) => {
+  tcpTest(`PROXY protocol ${version}: the backend sees the client's address first`, async (t) => {
     const [srv] = await servers(t, proxyEcho());
     const dp = dataplane(t);
     const { host, port } = await serve(t, dp, entry(`pp-${version}`, vip(), [srv!.backend()], { proxyProtocol: version }));
@@ -364,7 +404,7 @@ for (const version of ['v1', 'v2'] as const) {
   });
 }
 
-test('stats count connections, bytes both ways, and failures', async (t) => {
+tcpTest('stats count connections, bytes both ways, and failures', async (t) => {
   const [srv] = await servers(t, tcpServer((s) => s.on('data', () => {}).on('end', () => s.end('0123456789'))));
   const dp = dataplane(t);
   const { host, port } = await serve(
@@ -396,9 +436,9 @@ test('stats count connections, bytes both ways, and failures', async (t) => {
   t.is(dp.stats().get('stats')!.active, 1);
 });
 
-test('close() ends listeners and connections; apply after close reports errors', async (t) => {
+tcpTest('close() ends listeners and connections; apply after close reports errors', async (t) => {
   const [srv] = await servers(t, echoServer());
-  const dp = new Dataplane();
+  const dp = new Dataplane({ tcpEngine: engine(t) });
   const { host, port } = await serve(t, dp, entry('bye', vip(), [srv!.backend()]));
   const c = await openClient(host, port);
   t.teardown(() => c.close());
@@ -409,7 +449,7 @@ test('close() ends listeners and connections; apply after close reports errors',
   t.is(r.errors[0]?.reason, 'Closed');
 });
 
-test('apply with something other than an array changes nothing', async (t) => {
+tcpTest('apply with something other than an array changes nothing', async (t) => {
   const [a] = await servers(t, nameServer('a'));
   const dp = dataplane(t);
   const { host, port } = await serve(t, dp, entry('keep', vip(), [a!.backend()]));
@@ -418,7 +458,7 @@ test('apply with something other than an array changes nothing', async (t) => {
   t.is((await exchange(host, port)).data.toString(), 'a');
 });
 
-test('IPv6 listener on ::1 with an IPv4 backend; PROXY v1 reports TCP6', async (t) => {
+tcpTest('IPv6 listener on ::1 with an IPv4 backend; PROXY v1 reports TCP6', async (t) => {
   const [srv] = await servers(t, proxyEcho());
   const dp = dataplane(t);
   const { host, port } = await serve(t, dp, entry('v6', '::1', [srv!.backend()], { proxyProtocol: 'v1' }));
@@ -437,7 +477,7 @@ test('IPv6 listener on ::1 with an IPv4 backend; PROXY v1 reports TCP6', async (
   });
 });
 
-test('a backend that never answers the handshake times out and the next one serves', async (t) => {
+tcpTest('a backend that never answers the handshake times out and the next one serves', async (t) => {
   // A listener that never accepts, with a full accept queue: the kernel drops further SYNs.
   // A listener whose process blocks its event loop right after binding, so it never accepts.
   const holder = spawn(

@@ -57,7 +57,14 @@ export interface DataplaneOptions {
   log?: DataplaneLogger;
   /** Clock for session-affinity expiry, in ms; for tests. Default Date.now. */
   now?: () => number;
+  /**
+   * Who moves TCP bytes: 'native' (a C addon on Node's own event loop; Linux) or 'js' (node:net, portable).
+   * Default: KNET_TCP_ENGINE when set, else 'native' when the addon is built, else 'js'.
+   */
+  tcpEngine?: TcpEngine;
 }
+
+export type TcpEngine = 'native' | 'js';
 
 export interface ApplyError {
   key: string;
