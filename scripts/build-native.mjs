@@ -3,7 +3,10 @@
 // newer than the built addon. Run by `npm ci` (the root `prepare`), by `npm start` (build-if-stale) and by the
 // `build` script of a workspace that has an addon, so a changed C source is rebuilt like a changed .ts file.
 //
-// Usage: build-native.mjs [workspace dir...]   (default: every workspace under packages/ and apps/)
+// Usage: build-native.mjs [workspace dir...]   (relative to the current directory; default: every workspace
+// under packages/ and apps/). The addons are Linux-only fast paths (each package falls back to its JavaScript
+// path without one): elsewhere nothing is built. On Linux a failed build fails the install, so a machine
+// without a compiler is told instead of quietly running the slow path.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +40,7 @@ function sourcesAt(dir) {
 
 /** Rebuilds the stale addons among `dirs` (default: every workspace of the monorepo at `root`). */
 export function buildNative(root, dirs) {
+  if (process.platform !== 'linux') return;
   const workspaces = dirs ?? ['packages', 'apps'].flatMap((d) =>
     existsSync(join(root, d)) ? readdirSync(join(root, d)).map((w) => join(root, d, w)) : [],
   );
@@ -63,5 +67,5 @@ function nodedir() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  buildNative(root, process.argv.length > 2 ? process.argv.slice(2) : undefined);
+  buildNative(root, process.argv.length > 2 ? process.argv.slice(2).map((d) => resolve(d)) : undefined);
 }
