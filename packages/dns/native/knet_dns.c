@@ -53,12 +53,13 @@ typedef struct {
   entry_t *oldest, *newest;
   double serial;
   size_t max_bytes, max_query, max_reply;
-  // Per slot: hits answered here, their summed duration (ns) and their count per duration bucket (+ overflow).
+  // Hit counters in a Float64Array JS owns and reads (no copy, no allocation per report): [0] hits since JS last
+  // read them, then per slot: hits, their summed duration (ns), their count per duration bucket (+ overflow).
   int nbounds;
   uint64_t bounds_ns[MAX_BOUNDS];
-  double *stats;  // MAX_SLOTS * stride
+  double *stats;
   size_t stride;
-  bool hits_pending;  // any hit counted since the last take
+  napi_ref stats_ref;
 } table_t;
 
 static uint64_t hash_key(uint8_t variant, const uint8_t *p, size_t n) {
@@ -153,19 +154,18 @@ static void table_store(table_t *t, uint8_t variant, const uint8_t *key, size_t 
 }
 
 static void table_count_hit(table_t *t, uint16_t slot, uint64_t ns) {
-  double *s = t->stats + (size_t)slot * t->stride;
+  double *s = t->stats + 1 + (size_t)slot * t->stride;
   s[0] += 1;
   s[1] += (double)ns;
   int b = 0;
   while (b < t->nbounds && ns > t->bounds_ns[b]) b++;
   s[2 + b] += 1;
-  t->hits_pending = true;
+  t->stats[0] += 1;
 }
 
 static void table_free(table_t *t) {
   table_reset(t, -1);
   free(t->buckets);
-  free(t->stats);
   free(t);
 }
 
@@ -187,7 +187,9 @@ typedef struct {
   uv_udp_t handle;
   napi_env env;
   table_t *table;
-  napi_ref table_ref, on_miss, resource;
+  napi_ref table_ref, on_miss, resource, inbox_ref;
+  uint8_t *inbox;  // a JS Buffer a missed datagram is copied into for onMiss (no Buffer allocated per miss)
+  size_t inbox_len;
   napi_async_context async;
   bool closing, closed, finalized, in_scope, async_live;
   napi_handle_scope hscope;
@@ -326,7 +328,7 @@ static void end_batch(udp_t *u) {
   if (u->closing) release_async(u);
 }
 
-/** A datagram the table cannot answer: JS's respond(msg, address, port) answers it (a Buffer now, or later). */
+/** A datagram the table cannot answer: JS's onMiss(length, address, port) answers the inbox (a Buffer now, or later). */
 static void call_miss(udp_t *u, const uint8_t *msg, size_t len, const struct sockaddr *from) {
   napi_env env = u->env;
   if (!u->in_scope) {
@@ -353,7 +355,9 @@ static void call_miss(udp_t *u, const uint8_t *msg, size_t len, const struct soc
     port = ntohs(s->sin_port);
   }
   napi_value argv[3], fn, recv, result;
-  napi_create_buffer_copy(env, len, msg, NULL, &argv[0]);
+  if (len > u->inbox_len) len = u->inbox_len;  // cannot happen: the inbox holds any datagram
+  memcpy(u->inbox, msg, len);
+  napi_create_uint32(env, (uint32_t)len, &argv[0]);
   napi_create_string_latin1(env, name, NAPI_AUTO_LENGTH, &argv[1]);
   napi_create_int32(env, port, &argv[2]);
   napi_get_reference_value(env, u->on_miss, &fn);
@@ -476,15 +480,19 @@ static double number(napi_env env, napi_value v) {
 }
 
 static void table_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
-  table_free(data);
+  table_t *t = data;
+  if (t->stats_ref) napi_delete_reference(env, t->stats_ref);
+  table_free(t);
 }
 
-/** tableNew(maxBytes, maxQueryBytes, maxReplyBytes, durationBoundsNs: Float64Array) → table */
+/**
+ * tableNew(maxBytes, maxQueryBytes, maxReplyBytes, durationBoundsNs: Float64Array, stats: Float64Array) → table.
+ * stats: 1 + MAX_SLOTS × (3 + bounds) zeroes, written here and read (and zeroed) by JS.
+ */
 static napi_value js_table_new(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!args(env, info, 4, argv)) return NULL;
+  napi_value argv[5];
+  if (!args(env, info, 5, argv)) return NULL;
   table_t *t = calloc(1, sizeof(table_t));
   if (!t) return NULL;
   t->max_bytes = (size_t)number(env, argv[0]);
@@ -499,14 +507,23 @@ static napi_value js_table_new(napi_env env, napi_callback_info info) {
     for (int i = 0; i < t->nbounds; i++) t->bounds_ns[i] = (uint64_t)((double *)data)[i];
   }
   t->stride = 2 + (size_t)t->nbounds + 1;
+  void *stats = NULL;
+  if (napi_get_typedarray_info(env, argv[4], &tt, &n, &stats, NULL, NULL) != napi_ok || tt != napi_float64_array ||
+      n < 1 + MAX_SLOTS * t->stride) {
+    free(t);
+    napi_throw_type_error(env, NULL, "knet_dns: stats must be a Float64Array of 1 + MAX_SLOTS × (3 + bounds)");
+    return NULL;
+  }
+  t->stats = stats;
   t->nbuckets = 1024;
   t->buckets = calloc(t->nbuckets, sizeof(entry_t *));
-  t->stats = calloc(MAX_SLOTS * t->stride, sizeof(double));
-  if (!t->buckets || !t->stats) {
-    table_free(t);
+  if (!t->buckets) {
+    free(t);
     napi_throw_error(env, NULL, "knet_dns: out of memory");
     return NULL;
   }
+  // The array stays alive (and its memory in place: V8 does not move backing stores) while the table is.
+  CHECK(napi_create_reference(env, argv[4], 1, &t->stats_ref));
   napi_value out;
   CHECK(napi_create_external(env, t, table_finalize, NULL, &out));
   return out;
@@ -587,31 +604,6 @@ static napi_value js_table_size(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/**
- * tableTakeStats(table, slots) → null when nothing was hit since the last take, else a Float64Array of
- * slots × [hits, ns, hits per duration bucket...] for the first `slots` slots, zeroed here.
- */
-static napi_value js_table_take_stats(napi_env env, napi_callback_info info) {
-  napi_value argv[2], ab, out;
-  if (!args(env, info, 2, argv)) return NULL;
-  table_t *t = external(env, argv[0]);
-  if (!t) return NULL;
-  if (!t->hits_pending) {
-    napi_get_null(env, &out);
-    return out;
-  }
-  double want = number(env, argv[1]);
-  size_t slots = want < 0 ? 0 : want > MAX_SLOTS ? MAX_SLOTS : (size_t)want;
-  void *data;
-  size_t bytes = slots * t->stride * sizeof(double);
-  CHECK(napi_create_arraybuffer(env, bytes, &data, &ab));
-  memcpy(data, t->stats, bytes);
-  memset(t->stats, 0, MAX_SLOTS * t->stride * sizeof(double));
-  t->hits_pending = false;
-  CHECK(napi_create_typedarray(env, napi_float64_array, slots * t->stride, ab, 0, &out));
-  return out;
-}
-
 static void udp_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -639,14 +631,22 @@ static napi_value throw_uv(napi_env env, int err, const char *syscall, const cha
 }
 
 /**
- * udpOpen(table, host, port, acl: Uint8Array | null, onMiss(msg, address, port) → Buffer | unknown) → socket.
- * acl: 18-octet records (family 4|6, prefix length, 16 address octets); null when no one may recurse.
+ * udpOpen(table, host, port, acl: Uint8Array | null, inbox: Buffer, onMiss(length, address, port) → Buffer | unknown)
+ * → socket. acl: 18-octet records (family 4|6, prefix length, 16 address octets); null when no one may recurse.
+ * inbox: at least 65536 octets; a datagram the table cannot answer is copied there, valid during onMiss only.
  */
 static napi_value js_udp_open(napi_env env, napi_callback_info info) {
-  napi_value argv[5], out;
-  if (!args(env, info, 5, argv)) return NULL;
+  napi_value argv[6], out;
+  if (!args(env, info, 6, argv)) return NULL;
   table_t *t = external(env, argv[0]);
   if (!t) return NULL;
+  uint8_t *inbox;
+  size_t inbox_len;
+  if (!buffer_arg(env, argv[4], &inbox, &inbox_len)) return NULL;
+  if (inbox_len < RECV_CHUNK) {
+    napi_throw_range_error(env, NULL, "knet_dns: the inbox must hold 65536 octets");
+    return NULL;
+  }
   char host[64];
   size_t hl = 0;
   if (napi_get_value_string_utf8(env, argv[1], host, sizeof host, &hl) != napi_ok) {
@@ -694,6 +694,8 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
   u->handle.data = u;
   u->env = env;
   u->table = t;
+  u->inbox = inbox;
+  u->inbox_len = inbox_len;
   r = uv_udp_bind(&u->handle, (struct sockaddr *)&ss, 0);
   if (r == 0) r = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
   if (r != 0) {
@@ -709,7 +711,8 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
   u->async_live = true;
   napi_create_reference(env, resource, 1, &u->resource);
   napi_create_reference(env, argv[0], 1, &u->table_ref);
-  napi_create_reference(env, argv[4], 1, &u->on_miss);
+  napi_create_reference(env, argv[5], 1, &u->on_miss);
+  napi_create_reference(env, argv[4], 1, &u->inbox_ref);
   napi_add_env_cleanup_hook(env, on_env_cleanup, u);
   CHECK(napi_create_external(env, u, udp_finalize, NULL, &out));
   return out;
@@ -769,6 +772,7 @@ static napi_value js_udp_close(napi_env env, napi_callback_info info) {
   udp_start_close(u);
   napi_delete_reference(env, u->on_miss);
   napi_delete_reference(env, u->table_ref);
+  napi_delete_reference(env, u->inbox_ref);
   // Inside a batch the open callback scope still needs them: end_batch releases them then.
   if (!u->in_scope) release_async(u);
   return NULL;
@@ -781,7 +785,6 @@ NAPI_MODULE_INIT() {
       {"tableLookup", NULL, js_table_lookup, NULL, NULL, NULL, napi_default, NULL},
       {"tableStore", NULL, js_table_store, NULL, NULL, NULL, napi_default, NULL},
       {"tableSize", NULL, js_table_size, NULL, NULL, NULL, napi_default, NULL},
-      {"tableTakeStats", NULL, js_table_take_stats, NULL, NULL, NULL, napi_default, NULL},
       {"udpOpen", NULL, js_udp_open, NULL, NULL, NULL, napi_default, NULL},
       {"udpPort", NULL, js_udp_port, NULL, NULL, NULL, napi_default, NULL},
       {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_default, NULL},

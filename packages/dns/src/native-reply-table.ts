@@ -18,7 +18,9 @@ export class NativeReplyTable implements ReplyTable {
   private readonly slots = new Map<string, number>();
   private readonly metas: ReplyMeta[] = [];
   private readonly scratch: Buffer;
-  private readonly nbuckets: number;
+  private readonly stride: number;
+  /** C's hit counters, in place (see NativeAddon.tableNew). */
+  private readonly stats: Float64Array;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -26,9 +28,10 @@ export class NativeReplyTable implements ReplyTable {
     readonly durationBucketsMs: readonly number[],
   ) {
     const maxReply = Math.min(opts.maxReplyBytes ?? 4096, 65535);
-    this.handle = addon.tableNew(opts.maxBytes ?? 8 * 1024 * 1024, opts.maxQueryBytes ?? 512, maxReply, Float64Array.from(durationBucketsMs, (ms) => ms * 1e6));
+    this.stride = 2 + durationBucketsMs.length + 1;
+    this.stats = new Float64Array(1 + addon.MAX_SLOTS * this.stride);
+    this.handle = addon.tableNew(opts.maxBytes ?? 8 * 1024 * 1024, opts.maxQueryBytes ?? 512, maxReply, Float64Array.from(durationBucketsMs, (ms) => ms * 1e6), this.stats);
     this.scratch = Buffer.allocUnsafeSlow(maxReply);
-    this.nbuckets = durationBucketsMs.length + 1;
   }
 
   /** The zone moved on: nothing stored before may be answered again. */
@@ -61,16 +64,17 @@ export class NativeReplyTable implements ReplyTable {
 
   /** The hits C answered since the last call, by kind of reply. */
   takeTallies(): NativeTally[] {
-    const stats = this.addon.tableTakeStats(this.handle, this.metas.length);
+    const { stats, stride } = this;
     const out: NativeTally[] = [];
-    if (stats === null) return out;
-    const stride = 2 + this.nbuckets;
+    if (stats[0] === 0) return out;
     for (let slot = 0; slot < this.metas.length; slot++) {
-      const at = slot * stride;
+      const at = 1 + slot * stride;
       const count = stats[at]!;
       if (count === 0) continue;
       out.push({ meta: this.metas[slot]!, count, durationSumMs: stats[at + 1]! / 1e6, bucketCounts: Array.from(stats.subarray(at + 2, at + stride)) });
     }
+    // Same thread as C: nothing is counted between the read and the reset.
+    stats.fill(0, 0, 1 + this.metas.length * stride);
     return out;
   }
 

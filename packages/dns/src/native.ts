@@ -9,16 +9,18 @@ export interface NativeAddon {
   /** Most slots (distinct reply kinds) hit counters are kept for, and the per-entry cost the byte budget counts. */
   MAX_SLOTS: number;
   ENTRY_OVERHEAD: number;
-  tableNew(maxBytes: number, maxQueryBytes: number, maxReplyBytes: number, durationBoundsNs: Float64Array): NativeHandle;
+  /** stats: 1 + MAX_SLOTS × (3 + bounds) zeroes C counts hits into: [0] hits since JS last read, then per slot [hits, summed ns, hits per bucket..., past the last bound]. */
+  tableNew(maxBytes: number, maxQueryBytes: number, maxReplyBytes: number, durationBoundsNs: Float64Array, stats: Float64Array): NativeHandle;
   tableSetSerial(table: NativeHandle, serial: number): void;
   /** -1, or the reply's length | slot << 16 with the reply (carrying msg's ID) written to out. */
   tableLookup(table: NativeHandle, variant: number, msg: Buffer, serial: number, out: Buffer): number;
   tableStore(table: NativeHandle, variant: number, msg: Buffer, serial: number, reply: Buffer, slot: number): void;
   tableSize(table: NativeHandle): [entries: number, bytes: number];
-  /** null when nothing was hit since the last call; else per slot (the first `slots`): [hits, summed ns, hits per duration bucket..., past the last bound], zeroed by the call. */
-  tableTakeStats(table: NativeHandle, slots: number): Float64Array | null;
-  /** Throws an Error with `code` (EADDRINUSE, EACCES, ...) when the address cannot be bound. */
-  udpOpen(table: NativeHandle, host: string, port: number, acl: Uint8Array | null, onMiss: (msg: Buffer, address: string, port: number) => unknown): NativeHandle;
+  /**
+   * Throws an Error with `code` (EADDRINUSE, EACCES, ...) when the address cannot be bound. A datagram the table
+   * cannot answer is copied into inbox (≥ 65536 octets) for onMiss, which may return the reply to send.
+   */
+  udpOpen(table: NativeHandle, host: string, port: number, acl: Uint8Array | null, inbox: Buffer, onMiss: (length: number, address: string, port: number) => unknown): NativeHandle;
   udpPort(udp: NativeHandle): number;
   udpSend(udp: NativeHandle, reply: Buffer, address: string, port: number): void;
   udpClose(udp: NativeHandle): void;

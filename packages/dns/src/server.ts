@@ -258,8 +258,10 @@ class Server implements DnsServer {
 
   private listenNativeUdp(native: NativeAddon, address: string, port: number): number {
     const acl = this.forwarder && this.acl ? this.acl.records : null;
+    // C copies each datagram it cannot answer here: respond() reads msg synchronously only, so one buffer serves all.
+    const inbox = Buffer.allocUnsafeSlow(65536);
     try {
-      this.nativeUdp = native.udpOpen(this.nativeTable!.handle, address, port, acl, (msg, from, fromPort) => this.onNativeMiss(native, msg, from, fromPort));
+      this.nativeUdp = native.udpOpen(this.nativeTable!.handle, address, port, acl, inbox, (length, from, fromPort) => this.onNativeMiss(native, inbox.subarray(0, length), from, fromPort));
     } catch (err) {
       throw this.bindError(err, { address, port }, 'udp');
     }
@@ -336,6 +338,7 @@ class Server implements DnsServer {
   /**
    * One message in, at most one message out; never throws. Synchronous for everything the zone
    * answers (a Promise only when the name is forwarded), so the UDP path has no per-packet promise.
+   * msg is read before this returns and never after (the native path hands every miss in one reused buffer).
    */
   respond(msg: Buffer, proto: Proto, client: string): Buffer | null | Promise<Buffer | null> {
     const started = performance.now();
