@@ -613,7 +613,11 @@ static void udp_finalize(napi_env env, void *data, void *hint) {
   // Still open (dropped without close()): it keeps serving, as a dgram socket would, and leaks at exit.
 }
 
-static bool parse_addr(const char *host, int port, struct sockaddr_storage *ss) {
+/** An IP literal (a JS string, into host) and a port as a socket address; false when it is none. */
+static bool addr_arg(napi_env env, napi_value v, int port, char host[64], struct sockaddr_storage *ss) {
+  size_t hl = 0;
+  host[0] = 0;
+  if (napi_get_value_string_utf8(env, v, host, 64, &hl) != napi_ok) return false;
   memset(ss, 0, sizeof *ss);
   if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0) return true;
   return uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0;
@@ -648,14 +652,9 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   char host[64];
-  size_t hl = 0;
-  if (napi_get_value_string_utf8(env, argv[1], host, sizeof host, &hl) != napi_ok) {
-    napi_throw_type_error(env, NULL, "knet_dns: host must be a string");
-    return NULL;
-  }
   int port = (int)number(env, argv[2]);
   struct sockaddr_storage ss;
-  if (!parse_addr(host, port, &ss)) return throw_uv(env, UV_EINVAL, "bind", host, port);
+  if (!addr_arg(env, argv[1], port, host, &ss)) return throw_uv(env, UV_EINVAL, "bind", host, port);
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
 
@@ -752,10 +751,8 @@ static napi_value js_udp_send(napi_env env, napi_callback_info info) {
   if (!u || !buffer_arg(env, argv[1], &data, &len)) return NULL;
   if (u->closing) return NULL;
   char host[64];
-  size_t hl = 0;
-  if (napi_get_value_string_utf8(env, argv[2], host, sizeof host, &hl) != napi_ok) return NULL;
   struct sockaddr_storage ss;
-  if (!parse_addr(host, (int)number(env, argv[3]), &ss)) return NULL;
+  if (!addr_arg(env, argv[2], (int)number(env, argv[3]), host, &ss)) return NULL;
   send_one(u, data, len, (struct sockaddr *)&ss);
   return NULL;
 }
