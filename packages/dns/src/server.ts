@@ -157,7 +157,7 @@ class Server implements DnsServer {
   private readonly native: NativeAddon | null;
   /** The C table: the native socket answers from it (with maxBytes 0 when replyCache is false). */
   private readonly nativeTable: NativeReplyTable | null;
-  private readonly unsubscribeSerial: () => void;
+  private unsubscribeSerial: () => void = () => undefined;
   private tallyTimer: NodeJS.Timeout | null = null;
   private nativeUdp: NativeHandle | null = null;
   private udp: dgram.Socket | null = null;
@@ -176,13 +176,9 @@ class Server implements DnsServer {
     if (this.native) {
       const bounds = opts.durationBucketsMs ?? COREDNS_DURATION_BUCKETS_MS;
       this.nativeTable = new NativeReplyTable(this.native, opts.replyCache === false ? { maxBytes: 0 } : (opts.replyCache ?? {}), bounds);
-      this.nativeTable.setSerial(this.zone.serial);
-      const table = this.nativeTable;
-      this.unsubscribeSerial = this.zone.onSerialChange((serial) => table.setSerial(serial));
       this.replyCache = opts.replyCache === false ? null : this.nativeTable;
     } else {
       this.nativeTable = null;
-      this.unsubscribeSerial = () => undefined;
       this.replyCache = opts.replyCache === false ? null : new EncodedReplyCache(opts.replyCache ?? {});
     }
     if (opts.forward) {
@@ -200,6 +196,12 @@ class Server implements DnsServer {
     const tcpAt = this.opts.tcp === false ? null : (this.opts.tcp ?? (bothDefault ? {} : null));
     let udpPort = 0;
     let tcpPort = 0;
+    const table = this.nativeTable;
+    if (table) {
+      // C answers without asking JS for the serial: the zone tells it every change, before the next datagram.
+      table.setSerial(this.zone.serial);
+      this.unsubscribeSerial = this.zone.onSerialChange((serial) => table.setSerial(serial));
+    }
     // dig and stub resolvers retry truncated answers over TCP on the same port: when both
     // ask for an ephemeral port, try to give TCP the port UDP got.
     for (let tries = 0; ; tries++) {
