@@ -136,6 +136,35 @@ maybe('native: RA in answers from the C table follows the forwarding ACL per cli
   }
 });
 
+maybe('native: over IPv6 the ACL matches IPv6 prefixes', async (t) => {
+  // RA of 3 answers to the same question, and how many came from the C table (whose variant C picks by its ACL).
+  const ask = async (allowFrom: string[]): Promise<{ ra: boolean[]; hits: number } | null> => {
+    const seen: QueryInfo[] = [];
+    const srv = createDnsServer({ zone: zone(), udpPath: 'native', udp: { address: '::1', port: 0 }, tcp: false, forward: { upstreams: ['127.0.0.1:9'], allowFrom }, onQuery: (i) => seen.push(i) });
+    t.teardown(() => srv.close());
+    let port: number;
+    try {
+      ({ udpPort: port } = await srv.listen());
+    } catch {
+      return null; // no IPv6 loopback here
+    }
+    const out: boolean[] = [];
+    for (let id = 1; id <= 3; id++) {
+      const s = dgram.createSocket('udp6');
+      const reply = new Promise<DecodedPacket>((resolve) => s.once('message', (m) => resolve(dnsPacket.decode(m))));
+      s.send(encodeQuery('web.default.svc.cluster.local', 'A', { id }), port, '::1');
+      out.push((await reply).flag_ra);
+      s.close();
+    }
+    srv.flushQueryTallies();
+    return { ra: out, hits: seen.filter((i) => i.replyCacheHit).length };
+  };
+  const allowed = await ask(['127.0.0.0/8', '::1/128']);
+  if (allowed === null) return t.pass('no IPv6 loopback on this host');
+  t.deepEqual(allowed, { ra: [true, true, true], hits: 2 });
+  t.deepEqual(await ask(['127.0.0.0/8', 'fd00::/8']), { ra: [false, false, false], hits: 2 });
+});
+
 maybe('native: a UDP port that is taken gives a clear error', async (t) => {
   const first = await startServer(t, { zone: zone(), forward: false, udpPath: 'native', udp: { port: 0 }, tcp: false });
   const srv = createDnsServer({ zone: zone(), forward: false, udpPath: 'native', udp: { port: first.udpPort }, tcp: false });
