@@ -9,7 +9,9 @@
 // 2. knet dns (apps/dns, `--no-forward`) syncs them; dnsmasq serves the same 10,000 names from a hosts file
 //    (`--addn-hosts`, `--local=/cluster.local/` so missing names get NXDOMAIN as from knet, `--local-ttl=5`).
 // 3. dnsperf, 30 s each, at full speed, then 15 s each at a fixed 20,000 QPS, with a query file of 90% existing
-//    and 10% missing names; latencies from dnsperf's per-query output (-v).
+//    and 10% missing names; latencies from dnsperf's per-query output (-v). Each 30 s (15 s) is three rounds of
+//    10 s (5 s) taking turns with the other server, so load from other work on the machine hits both alike;
+//    server CPU per answered query from /proc (the steadier measure on a shared machine).
 // 4. knet dns RSS with everything loaded, and Service created → answered (POST through the API, then a UDP query
 //    repeated until the ClusterIP comes back), 100 samples.
 // `knet up` also runs its own controller, proxy and dns; the dns measured here is a separate process of the same
@@ -25,7 +27,7 @@ import dnsPacket from 'dns-packet';
 import { Pool } from 'undici';
 import { startCluster } from '@knet/knet-app/testing';
 import { startDns } from '@knet/dns-app/testing';
-import { fmt, machine, peakRssMiB, rssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
+import { cpuMs, fmt, machine, peakRssMiB, rssMiB, runConcurrently, summarize, table, writeSection } from './results.js';
 import { seededRandom } from '@knet/component/testing';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -35,6 +37,8 @@ const SECONDS = Number(process.env.BENCH_DNS_SECONDS ?? 30);
 const FIXED_QPS = 20_000;
 const FIXED_SECONDS = Math.max(5, Math.round(SECONDS / 2));
 const QUERY_LINES = 100_000;
+/** Each measurement is this many rounds, taking turns between the two servers. */
+const ROUNDS = 3;
 const PROBES = 100;
 const CLIENTS = 32;
 const ZONE = 'cluster.local';
@@ -84,6 +88,9 @@ interface PerfResult {
   sent: number;
   lost: number;
   rcodes: string;
+  latencies: number[];
+  /** Server CPU time per answered query (µs). */
+  cpuUsPerQuery: number;
 }
 
 /** Runs dnsperf and reads its summary and its per-query latencies (-v lines "> RCODE name type seconds"). */
@@ -114,6 +121,8 @@ function dnsperf(port: number, queryFile: string, seconds: number, qps?: number)
       const num = (re: RegExp): number => Number(re.exec(summary)?.[1] ?? NaN);
       const s = summarize(latencies);
       resolve({
+        latencies,
+        cpuUsPerQuery: NaN,
         qps: num(/Queries per second:\s+([\d.]+)/),
         avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
         p50Ms: s.p50,
@@ -124,6 +133,50 @@ function dnsperf(port: number, queryFile: string, seconds: number, qps?: number)
       });
     });
   });
+}
+
+interface Server {
+  port: number;
+  pid: number | undefined;
+}
+
+/** dnsperf against one server, with the CPU time that server used meanwhile. */
+async function measure(server: Server, queryFile: string, seconds: number, qps?: number): Promise<PerfResult> {
+  const cpu0 = cpuMs(server.pid);
+  const r = await dnsperf(server.port, queryFile, seconds, qps);
+  return { ...r, cpuUsPerQuery: ((cpuMs(server.pid) - cpu0) * 1000) / (r.sent - r.lost) };
+}
+
+/** Rounds of one result each, as one: rates averaged (the rounds are equally long), latencies pooled. */
+function merge(rounds: PerfResult[]): PerfResult {
+  const sum = (f: (r: PerfResult) => number): number => rounds.reduce((a, r) => a + f(r), 0);
+  const answered = sum((r) => r.sent - r.lost);
+  const latencies = rounds.flatMap((r) => r.latencies);
+  const s = summarize(latencies);
+  const rcodes = new Map<string, number>();
+  for (const r of rounds) for (const m of r.rcodes.matchAll(/(\w+) (\d+)/g)) rcodes.set(m[1]!, (rcodes.get(m[1]!) ?? 0) + Number(m[2]));
+  return {
+    qps: sum((r) => r.qps) / rounds.length,
+    avgMs: sum((r) => r.avgMs * (r.sent - r.lost)) / answered,
+    p50Ms: s.p50,
+    p99Ms: s.p99,
+    sent: sum((r) => r.sent),
+    lost: sum((r) => r.lost),
+    rcodes: [...rcodes].map(([k, n]) => `${k} ${n} (${fmt((100 * n) / answered, 2)}%)`).join(', '),
+    latencies: [],
+    cpuUsPerQuery: sum((r) => r.cpuUsPerQuery * (r.sent - r.lost)) / answered,
+  };
+}
+
+/** Both servers, ROUNDS turns each of seconds / ROUNDS. */
+async function alternate(a: Server, b: Server, queryFile: string, seconds: number, qps?: number): Promise<[PerfResult, PerfResult]> {
+  const ra: PerfResult[] = [];
+  const rb: PerfResult[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ra.push(await measure(a, queryFile, Math.max(1, Math.round(seconds / ROUNDS)), qps));
+    rb.push(await measure(b, queryFile, Math.max(1, Math.round(seconds / ROUNDS)), qps));
+  }
+  return [merge(ra), merge(rb)];
 }
 
 /** Sends an A query over UDP until the answer holds `ip`; resolves with the time of that answer. */
@@ -240,13 +293,12 @@ try {
     });
   }
 
-  console.log(`dnsperf ${SECONDS} s full speed: knet dns…`);
-  const knetMax = await dnsperf(knetDns.port, queryFile, SECONDS);
-  console.log(`  ${fmt(knetMax.qps, 0)} QPS; dnsmasq…`);
-  const dnsmasqMax = await dnsperf(dnsmasqPort, queryFile, SECONDS);
-  console.log(`  ${fmt(dnsmasqMax.qps, 0)} QPS; fixed ${FIXED_QPS} QPS for ${FIXED_SECONDS} s…`);
-  const knetFixed = await dnsperf(knetDns.port, queryFile, FIXED_SECONDS, FIXED_QPS);
-  const dnsmasqFixed = await dnsperf(dnsmasqPort, queryFile, FIXED_SECONDS, FIXED_QPS);
+  const knetServer: Server = { port: knetDns.port, pid: knetDns.pid };
+  const dnsmasqServer: Server = { port: dnsmasqPort, pid: dnsmasq.pid };
+  console.log(`dnsperf ${SECONDS} s full speed each, in ${ROUNDS} turns: knet dns, dnsmasq…`);
+  const [knetMax, dnsmasqMax] = await alternate(knetServer, dnsmasqServer, queryFile, SECONDS);
+  console.log(`  knet ${fmt(knetMax.qps, 0)} QPS, dnsmasq ${fmt(dnsmasqMax.qps, 0)} QPS; fixed ${FIXED_QPS} QPS for ${FIXED_SECONDS} s…`);
+  const [knetFixed, dnsmasqFixed] = await alternate(knetServer, dnsmasqServer, queryFile, FIXED_SECONDS, FIXED_QPS);
   const rssLoaded = rssMiB(knetDns.pid);
 
   // 4. Service created → answered.
@@ -281,6 +333,7 @@ try {
   const targets: (string | number)[][] = [
     ['measure', 'knet', 'target', 'met'],
     ['QPS ratio knet / dnsmasq (full speed)', fmt(ratio, 2), '≥ 1.0', ratio >= 1 ? 'yes' : 'no'],
+    ['server CPU per answered query, full speed / fixed rate, knet vs dnsmasq (µs)', `${fmt(knetMax.cpuUsPerQuery, 2)} / ${fmt(knetFixed.cpuUsPerQuery, 2)} vs ${fmt(dnsmasqMax.cpuUsPerQuery, 2)} / ${fmt(dnsmasqFixed.cpuUsPerQuery, 2)}`, '', ''],
     [`p99 at ${FIXED_QPS} QPS, knet vs dnsmasq (ms)`, `${fmt(knetFixed.p99Ms, 2)} vs ${fmt(dnsmasqFixed.p99Ms, 2)}`, 'no worse', knetFixed.p99Ms <= dnsmasqFixed.p99Ms ? 'yes' : 'no'],
     [
       `knet dns RSS, ${SERVICES} Services + ${endpoints} endpoints: synced / after load / peak (MiB)`,
@@ -294,7 +347,7 @@ try {
   const body = [
     `Command: \`npm run bench:dns\` · ${new Date().toISOString()} · ${machine()} · ${execFileSync('dnsperf', ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).match(/Version [\d.]+/)?.[0] ?? 'dnsperf'} · ${(/Dnsmasq version [\d.]+/.exec(execFileSync('dnsmasq', ['--version'], { encoding: 'utf8' }))?.[0]) ?? 'dnsmasq'} · load average ${fmt(loadBefore, 1)} before, ${fmt(loadavg()[0]!, 1)} after (other work on this machine shares the cores: compare within one run)`,
     '',
-    `Data: ${SERVICES} Services in ${NAMESPACES} namespaces + ${SERVICES} EndpointSlices (${endpoints} endpoints), written through the REST API in ${fmt(writeSecs)} s (${CLIENTS} clients); knet dns listed and synced them in ${fmt(syncSecs)} s (process start to serving). dnsmasq serves the same ${SERVICES} names from a hosts file (\`--addn-hosts\`, \`--local=/${ZONE}/\`, \`--local-ttl=5\`). Queries: ${QUERY_LINES} A questions, 90% existing names and 10% missing (NXDOMAIN from both), dnsperf \`-c 10 -q 100\` over UDP; latencies from dnsperf's per-query output (\`-v\`).`,
+    `Data: ${SERVICES} Services in ${NAMESPACES} namespaces + ${SERVICES} EndpointSlices (${endpoints} endpoints), written through the REST API in ${fmt(writeSecs)} s (${CLIENTS} clients); knet dns listed and synced them in ${fmt(syncSecs)} s (process start to serving). dnsmasq serves the same ${SERVICES} names from a hosts file (\`--addn-hosts\`, \`--local=/${ZONE}/\`, \`--local-ttl=5\`). Queries: ${QUERY_LINES} A questions, 90% existing names and 10% missing (NXDOMAIN from both), dnsperf \`-c 10 -q 100\` over UDP, each server in ${ROUNDS} turns of ${fmt(SECONDS / ROUNDS, 0)} s (${fmt(FIXED_SECONDS / ROUNDS, 0)} s at the fixed rate) taking turns with the other; latencies from dnsperf's per-query output (\`-v\`), CPU from /proc.`,
     '',
     table(rows),
     '',

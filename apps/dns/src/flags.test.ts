@@ -17,6 +17,8 @@ test('defaults are the local cluster values', (t) => {
     metricsListen: { host: '127.0.0.1', port: 9153 },
     nameserverIPs: ['127.96.0.10'],
     logLevel: 'info',
+    // The wire tests run once more with KNET_DNS_UDP_PATH=js (package.json): the flag's environment default.
+    udpPath: process.env.KNET_DNS_UDP_PATH ?? 'auto',
   });
 });
 
@@ -33,11 +35,14 @@ test('flags parse', (t) => {
   t.is(f.metricsListen, null);
   t.deepEqual(f.nameserverIPs, ['127.96.0.10', 'fd00::a']);
   t.false(parseFlags(argv('--no-forward')).forward);
+  t.is(parseFlags(argv('--udp-path', 'js')).udpPath, 'js');
+  t.is(parseFlags(argv('--udp-path', 'native')).udpPath, 'native');
 });
 
 test('bad flags are refused with a message naming the problem', (t) => {
   const cases: [string[], RegExp][] = [
     [['--listen', '127.0.0.1'], /not an address/],
+    [['--udp-path', 'fast'], /Allowed choices are auto, native, js/],
     [['--listen', 'localhost:53'], /not an address/],
     [['--listen', '127.0.0.1:70000'], /not an address/],
     [['--ttl', '1.5'], /whole seconds/],

@@ -1,7 +1,7 @@
 // Flag parsing for the dns app (CoreDNS' kubernetes/forward/prometheus settings, as flags).
 import { isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseUpstream, upstreamsFromResolvConf } from '@knet/dns';
+import { parseUpstream, upstreamsFromResolvConf, type UdpPath } from '@knet/dns';
 
 export interface HostPort {
   host: string;
@@ -21,6 +21,8 @@ export interface DnsFlags {
   metricsListen: HostPort | null;
   nameserverIPs: string[];
   logLevel: string;
+  /** Which UDP implementation serves (the C fast path or node:dgram). */
+  udpPath: UdpPath;
 }
 
 const list = (s: string): string[] =>
@@ -108,6 +110,12 @@ export function parseFlags(argv: string[], writeErr: (s: string) => void = (s) =
     )
     .addOption(new Option('--nameserver-ip <ips>', 'the kube-dns ClusterIP(s): ns.dns.<zone> and the NS glue').argParser(ips).default(['127.96.0.10'], '127.96.0.10'))
     .option('--log-level <level>', 'pino log level', 'info')
+    .addOption(
+      new Option('--udp-path <path>', 'UDP implementation: native (C fast path, Linux), js (node:dgram) or auto (native when its addon loads)')
+        .choices(['auto', 'native', 'js'])
+        .default('auto')
+        .env('KNET_DNS_UDP_PATH'),
+    )
     .showHelpAfterError()
     .configureOutput({ writeErr })
     .exitOverride();
@@ -123,6 +131,7 @@ export function parseFlags(argv: string[], writeErr: (s: string) => void = (s) =
     metricsListen: HostPort | null | '';
     nameserverIp: string[];
     logLevel: string;
+    udpPath: UdpPath;
   }>();
   if (o.upstream && !o.forward) throw new InvalidArgumentError('--upstream and --no-forward contradict each other: give one.');
   return {
@@ -137,6 +146,7 @@ export function parseFlags(argv: string[], writeErr: (s: string) => void = (s) =
     metricsListen: o.metricsListen === '' ? null : o.metricsListen,
     nameserverIPs: o.nameserverIp,
     logLevel: o.logLevel,
+    udpPath: o.udpPath,
   };
 }
 

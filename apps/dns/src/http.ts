@@ -11,6 +11,8 @@ export interface StatusServer {
 export interface StatusServerOptions {
   listen: HostPort;
   registry: Registry;
+  /** Runs before each /metrics scrape: the DNS server reports the queries it answered in C since the last one. */
+  beforeScrape?: () => void;
   /** What /ready reports; null when ready, else the reason (CoreDNS lists the plugins not ready yet). */
   notReady: () => string | null;
 }
@@ -28,6 +30,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
       return why === null ? text(200, 'OK') : text(503, why);
     }
     if (path === '/metrics') {
+      opts.beforeScrape?.();
       opts.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body),
         (err: unknown) => text(500, String(err)),

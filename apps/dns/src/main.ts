@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       status = await startStatusServer({
         listen: flags.metricsListen,
         registry: metrics.registry,
+        beforeScrape: () => dns?.flushQueryTallies(),
         notReady: () => (sync.hasSynced() && dns !== null ? null : `not synced: ${sync.pending().join(', ') || 'dns server starting'}`),
       });
     } catch (err) {
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
     tcp: flags.listen,
     forward: forward ? { upstreams, allowFrom: flags.forwardAllow } : false,
     onQuery: (info) => metrics.record(info),
+    onQueryTally: (tally) => metrics.recordTally(tally),
+    udpPath: flags.udpPath,
     log,
   });
   let ports: { udpPort: number; tcpPort: number };

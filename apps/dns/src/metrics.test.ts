@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { QueryInfo } from '@knet/dns';
+import { COREDNS_DURATION_BUCKETS_MS, type QueryInfo } from '@knet/dns';
 import { createDnsMetrics, pluginOf, typeLabel, TIME_BUCKETS } from './metrics.js';
 
 const q = (over: Partial<QueryInfo>): QueryInfo => ({ rcode: 'NOERROR', type: 'A', durationMs: 1, proto: 'udp', forwarded: false, cacheHit: false, truncated: false, ...over });
@@ -52,4 +52,21 @@ test('the exposition has CoreDNS names, labels and cumulative buckets', async (t
   t.is(Number(line(`coredns_dns_request_duration_seconds_sum{${base},type="TXT"}`)?.split(' ')[1]), 20);
   t.is(line('knet_dns_zone_objects{kind="services"}'), 'knet_dns_zone_objects{kind="services"} 3');
   t.regex(text, /# TYPE coredns_dns_request_duration_seconds histogram/);
+});
+
+test('a tally of queries answered in C counts as that many recorded queries, in the same buckets', async (t) => {
+  // The wire server buckets C's hits by its default bounds: CoreDNS's, the same as TIME_BUCKETS.
+  t.deepEqual(COREDNS_DURATION_BUCKETS_MS.map((ms) => ms / 1000), TIME_BUCKETS);
+  const one = createDnsMetrics({ server: 's', family: '1' }, () => ({ services: 0, endpointSlices: 0, pods: 0, namespaces: 0 }));
+  const bulk = createDnsMetrics({ server: 's', family: '1' }, () => ({ services: 0, endpointSlices: 0, pods: 0, namespaces: 0 }));
+  const info = q({ durationMs: 0.5, rcode: 'NXDOMAIN', type: 'AAAA', replyCacheHit: true });
+  for (const ms of [0.001, 0.002, 0.4]) one.record({ ...info, durationMs: ms });
+  const bucketCounts = new Array<number>(TIME_BUCKETS.length + 1).fill(0);
+  bucketCounts[0] = 2;
+  bucketCounts[1] = 1;
+  bulk.recordTally({ info, count: 3, durationSumMs: 0.403, bucketCounts });
+  const strip = (s: string): string[] => s.split('\n').filter((l) => l.startsWith('coredns_dns_') && !l.includes('_sum'));
+  t.deepEqual(strip(await bulk.registry.metrics()), strip(await one.registry.metrics()));
+  const sum = async (m: typeof one): Promise<number> => Number((await m.registry.metrics()).split('\n').find((l) => l.startsWith('coredns_dns_request_duration_seconds_sum'))?.split(' ')[1]);
+  t.true(Math.abs((await sum(bulk)) - (await sum(one))) < 1e-12);
 });

@@ -1,7 +1,7 @@
 // Prometheus metrics under CoreDNS' names and labels (plugin/metrics), so CoreDNS dashboards and alerts work as is.
 // Every query is counted, so the hot path only bumps plain numbers; prom-client reads them when scraped
 // (its label hashing per inc/observe cost a third of the server's throughput in bench:dns).
-import type { QueryInfo } from '@knet/dns';
+import type { QueryInfo, QueryTally } from '@knet/dns';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
 
 /** The query types CoreDNS counts by name; everything else is "other". */
@@ -32,6 +32,8 @@ export interface DnsMetrics {
   setServer(server: string): void;
   /** The wire server's onQuery hook. */
   record(info: QueryInfo): void;
+  /** The wire server's onQueryTally hook (queries answered in C, in bulk, bucketed by the server's default bounds: TIME_BUCKETS). */
+  recordTally(tally: QueryTally): void;
   /** CoreDNS' programming latency (headless Services with a selector): now minus the slice's last-change-trigger-time. */
   observeProgramming(seconds: number): void;
 }
@@ -67,10 +69,10 @@ function bucketOf(seconds: number): number {
 /** Counts by two labels. */
 type Tallies = Map<string, Map<string, number>>;
 
-function bump(t: Tallies, first: string, second: string): void {
+function bump(t: Tallies, first: string, second: string, n = 1): void {
   let inner = t.get(first);
   if (inner === undefined) t.set(first, (inner = new Map()));
-  inner.set(second, (inner.get(second) ?? 0) + 1);
+  inner.set(second, (inner.get(second) ?? 0) + n);
 }
 
 type DurationLabels = 'server' | 'zone' | 'view' | 'type';
@@ -171,6 +173,11 @@ export function createDnsMetrics(opts: DnsMetricsOptions, stats: () => ZoneStats
       this.set({ kind: 'namespaces' }, s.namespaces);
     },
   });
+  const durationTally = (type: string): Tally => {
+    let t = durations.get(type);
+    if (!t) durations.set(type, (t = newTally()));
+    return t;
+  };
   return {
     registry,
     setServer(s) {
@@ -180,13 +187,21 @@ export function createDnsMetrics(opts: DnsMetricsOptions, stats: () => ZoneStats
       const type = typeLabel(info.type);
       bump(requestCounts, info.proto, type);
       bump(responseCounts, info.rcode, pluginOf(info));
-      let t = durations.get(type);
-      if (!t) durations.set(type, (t = newTally()));
+      const t = durationTally(type);
       const seconds = info.durationMs / 1000;
       const b = bucketOf(seconds);
       t.counts[b] = (t.counts[b] ?? 0) + 1;
       t.sum += seconds;
       t.count++;
+    },
+    recordTally({ info, count, durationSumMs, bucketCounts }) {
+      const type = typeLabel(info.type);
+      bump(requestCounts, info.proto, type, count);
+      bump(responseCounts, info.rcode, pluginOf(info), count);
+      const t = durationTally(type);
+      bucketCounts.forEach((n, b) => (t.counts[Math.min(b, TIME_BUCKETS.length)] += n));
+      t.sum += durationSumMs / 1000;
+      t.count += count;
     },
     observeProgramming(seconds) {
       programming.observe({ service_kind: 'headless_with_selector' }, seconds);

@@ -8,15 +8,31 @@
 // time except for the ID, which the caller patches into a copy. The zone's SOA serial moves on
 // every change, so the whole cache is dropped the first time a new serial is seen: a changed zone
 // is never answered from old bytes. Forwarded answers never come here (their TTLs age).
+//
+// This Map-based table is the portable one; on Linux the server uses the same rules in C
+// (NativeReplyTable, native/knet_dns.c), which also answers UDP hits without entering JS.
 import type { Rcode } from './records.js';
 
-export interface EncodedReply {
-  /** The reply as sent to the first asker; its ID octets are stale. Never handed out without a copy. */
-  bytes: Buffer;
+/** What a stored reply is, for onQuery: the bytes alone do not say it cheaply. */
+export interface ReplyMeta {
   rcode: Rcode | 'BADVERS';
-  /** Query type name, for onQuery. */
+  /** Query type name. */
   type: string;
   truncated: boolean;
+}
+
+export interface EncodedReply extends ReplyMeta {
+  /** The reply as sent to the first asker; its ID octets are stale. Never handed out without a copy. */
+  bytes: Buffer;
+}
+
+/** What the server asks of a reply table, whichever keeps the bytes (this class, or the C one). */
+export interface ReplyTable {
+  /** A fresh copy of the reply stored for msg's octets (with msg's ID), or null; a new serial empties the table. */
+  lookup(variant: Variant, msg: Buffer, serial: number): { reply: Buffer; meta: ReplyMeta } | null;
+  /** Keeps a reply the zone answered msg with under `serial` (if within the bounds). */
+  keep(variant: Variant, msg: Buffer, serial: number, reply: Buffer, meta: ReplyMeta): void;
+  clear(): void;
 }
 
 export interface EncodedReplyCacheOptions {
@@ -38,7 +54,7 @@ export function variantOf(proto: 'udp' | 'tcp', recursionAvailable: boolean): Va
 /** Rough V8 + Map cost of one entry beyond its key characters and reply octets. */
 const ENTRY_OVERHEAD = 160;
 
-export class EncodedReplyCache {
+export class EncodedReplyCache implements ReplyTable {
   // One map per variant: the key stays the query's own octets, with no concatenation per lookup.
   private readonly maps: Map<string, EncodedReply>[] = [new Map(), new Map(), new Map(), new Map()];
   private readonly maxBytes: number;
@@ -86,6 +102,22 @@ export class EncodedReplyCache {
     map.set(key, { ...reply, bytes: own });
     this.bytes += cost;
     this.count++;
+  }
+
+  lookup(variant: Variant, msg: Buffer, serial: number): { reply: Buffer; meta: ReplyMeta } | null {
+    const key = this.keyOf(msg);
+    const hit = key === null ? undefined : this.get(variant, key, serial);
+    if (!hit) return null;
+    const reply = Buffer.allocUnsafe(hit.bytes.length);
+    hit.bytes.copy(reply);
+    reply[0] = msg[0]!;
+    reply[1] = msg[1]!;
+    return { reply, meta: hit };
+  }
+
+  keep(variant: Variant, msg: Buffer, serial: number, reply: Buffer, meta: ReplyMeta): void {
+    const key = this.keyOf(msg);
+    if (key !== null) this.set(variant, key, serial, { bytes: reply, rcode: meta.rcode, type: meta.type, truncated: meta.truncated });
   }
 
   /** Entries held. */

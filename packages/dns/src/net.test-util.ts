@@ -5,10 +5,13 @@ import { execFile } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket, RecordType } from 'dns-packet';
-import { createDnsServer, type DnsServerOptions } from './server.js';
+import { createDnsServer, type DnsServerOptions, type UdpPath } from './server.js';
+
+/** The UDP path the wire tests run against: KNET_DNS_UDP_PATH=js|native (package.json runs them with both). */
+export const UDP_PATH = (process.env.KNET_DNS_UDP_PATH ?? 'auto') as UdpPath;
 
 export async function startServer(t: ExecutionContext, opts: DnsServerOptions): Promise<{ udpPort: number; tcpPort: number }> {
-  const srv = createDnsServer(opts);
+  const srv = createDnsServer({ udpPath: UDP_PATH, ...opts });
   t.teardown(() => srv.close());
   return srv.listen();
 }

@@ -4,7 +4,7 @@ import dnsPacket from 'dns-packet';
 import type { DecodedPacket, OptAnswer } from 'dns-packet';
 import { ClusterZone } from './zone.js';
 import { clusterIPService, headlessService, slice } from './fixtures.test-util.js';
-import { dig, digRecords, encodeQuery, startServer, tcpExchange, udpExchange, udpQuery, until } from './net.test-util.js';
+import { dig, digRecords, encodeQuery, startServer, tcpExchange, udpExchange, udpQuery, until, UDP_PATH } from './net.test-util.js';
 import { createDnsServer, type QueryInfo } from './server.js';
 
 function zone(): ClusterZone {
@@ -174,7 +174,7 @@ test('out-of-zone names are refused when forwarding is off, and onQuery reports 
 });
 
 test('listening on ::1 works when the host has IPv6 loopback', async (t) => {
-  const srv = createDnsServer({ zone: zone(), forward: false, udp: { address: '::1', port: 0 } });
+  const srv = createDnsServer({ zone: zone(), forward: false, udp: { address: '::1', port: 0 }, udpPath: UDP_PATH });
   t.teardown(() => srv.close());
   let port: number;
   try {

@@ -1,7 +1,8 @@
 // The wire server: UDP and TCP listeners in front of a ClusterZone, with
 // forwarding of out-of-zone names for allowed clients. Thin by design: the
 // records come from the zone, the bytes from dns-packet, and repeated in-zone
-// questions are answered from the EncodedReplyCache until the zone changes.
+// questions are answered from the encoded-reply table until the zone changes. On Linux the UDP socket and
+// that table live in C (native/knet_dns.c): repeated questions never enter JS, everything else comes here.
 //
 // Why dns-packet stays (no hand-written decoder/encoder), measured on the bench:dns data set on a
 // shared 2-core box: a cache miss costs decode ≈ 8-12 µs + zone lookup ≈ 3-10 µs + encode ≈ 5 µs;
@@ -23,7 +24,9 @@ import { Forwarder } from './forwarder.js';
 import type { CacheOptions } from './cache.js';
 import type { ClusterZone } from './zone.js';
 import { RCODE_NUMBER, type Rcode } from './records.js';
-import { EncodedReplyCache, variantOf, type EncodedReplyCacheOptions } from './encoded-reply-cache.js';
+import { EncodedReplyCache, variantOf, type EncodedReplyCacheOptions, type ReplyTable } from './encoded-reply-cache.js';
+import { nativeAddon, nativeUnavailable, type NativeAddon, type NativeHandle } from './native.js';
+import { NativeReplyTable } from './native-reply-table.js';
 import {
   BADVERS,
   clientPayloadSize,
@@ -79,12 +82,37 @@ export interface QueryInfo {
   truncated: boolean;
 }
 
+/** Queries of one kind the native UDP path answered from the reply table, reported in bulk. */
+export interface QueryTally {
+  /** What each of them was (durationMs: their mean). */
+  info: QueryInfo;
+  count: number;
+  durationSumMs: number;
+  /** How many took up to each bound of `durationBucketsMs`, the last entry past every bound (not cumulative). */
+  bucketCounts: number[];
+}
+
+/** 'native': the C fast path (listen() fails where it is unavailable); 'js': node:dgram; 'auto': native when it loads. */
+export type UdpPath = 'auto' | 'native' | 'js';
+
+/** CoreDNS' plugin.TimeBuckets (0.25 ms × 2^i, 16 bounds), in ms: the default bounds of QueryTally.bucketCounts. */
+export const COREDNS_DURATION_BUCKETS_MS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.25 * 2 ** i);
+
 export interface DnsServerOptions {
   zone: ClusterZone;
   udp?: ListenAddress | false;
   tcp?: ListenAddress | false;
   forward?: ForwardConfig | false;
   onQuery?: (info: QueryInfo) => void;
+  /**
+   * UDP queries the native path answered without JS, by kind, when flushQueryTallies() runs (before each query
+   * reported to onQuery, every 100 ms, on close). Without it they go to onQuery one by one (durationMs = mean).
+   */
+  onQueryTally?: (tally: QueryTally) => void;
+  /** Bounds (ms) of QueryTally.bucketCounts; default COREDNS_DURATION_BUCKETS_MS. */
+  durationBucketsMs?: readonly number[];
+  /** Which UDP implementation serves; default 'auto'. */
+  udpPath?: UdpPath;
   log?: Logger;
   /** A TCP connection with no query for this long is closed (RFC 7766 6.2.3). Default 10000 ms. */
   tcpIdleTimeoutMs?: number;
@@ -97,7 +125,14 @@ export interface DnsServerOptions {
 export interface DnsServer {
   listen(): Promise<{ udpPort: number; tcpPort: number }>;
   close(): Promise<void>;
+  /** The UDP implementation in use: 'native' (C) or 'js' (node:dgram). */
+  readonly udpPath: 'native' | 'js';
+  /** Reports now (to onQueryTally or onQuery) the queries the native path answered since the last report. */
+  flushQueryTallies(): void;
 }
+
+/** How often hits answered in C are reported when no query through JS reports them first. */
+const TALLY_INTERVAL_MS = 100;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const MAX_TCP_MESSAGE = 65535;
@@ -117,7 +152,14 @@ class Server implements DnsServer {
   private readonly acl: ClientAcl | null;
   private readonly forwarder: Forwarder | null;
   private readonly idleMs: number;
-  private readonly replyCache: EncodedReplyCache | null;
+  private readonly replyCache: ReplyTable | null;
+  readonly udpPath: 'native' | 'js';
+  private readonly native: NativeAddon | null;
+  /** The C table: the native socket answers from it (with maxBytes 0 when replyCache is false). */
+  private readonly nativeTable: NativeReplyTable | null;
+  private unsubscribeSerial: () => void = () => undefined;
+  private tallyTimer: NodeJS.Timeout | null = null;
+  private nativeUdp: NativeHandle | null = null;
   private udp: dgram.Socket | null = null;
   private tcp: net.Server | null = null;
   private readonly conns = new Set<net.Socket>();
@@ -127,7 +169,18 @@ class Server implements DnsServer {
     this.zone = opts.zone;
     this.log = opts.log ?? silent;
     this.idleMs = opts.tcpIdleTimeoutMs ?? 10000;
-    this.replyCache = opts.replyCache === false ? null : new EncodedReplyCache(opts.replyCache ?? {});
+    const want = opts.udpPath ?? 'auto';
+    this.native = want === 'js' ? null : nativeAddon();
+    if (want === 'native' && !this.native) throw new Error(`udpPath 'native' is unavailable: ${nativeUnavailable()}`);
+    this.udpPath = this.native ? 'native' : 'js';
+    if (this.native) {
+      const bounds = opts.durationBucketsMs ?? COREDNS_DURATION_BUCKETS_MS;
+      this.nativeTable = new NativeReplyTable(this.native, opts.replyCache === false ? { maxBytes: 0 } : (opts.replyCache ?? {}), bounds);
+      this.replyCache = opts.replyCache === false ? null : this.nativeTable;
+    } else {
+      this.nativeTable = null;
+      this.replyCache = opts.replyCache === false ? null : new EncodedReplyCache(opts.replyCache ?? {});
+    }
     if (opts.forward) {
       this.acl = new ClientAcl(opts.forward.allowFrom);
       this.forwarder = new Forwarder(opts.forward);
@@ -143,6 +196,12 @@ class Server implements DnsServer {
     const tcpAt = this.opts.tcp === false ? null : (this.opts.tcp ?? (bothDefault ? {} : null));
     let udpPort = 0;
     let tcpPort = 0;
+    const table = this.nativeTable;
+    if (table) {
+      // C answers without asking JS for the serial: the zone tells it every change, before the next datagram.
+      table.setSerial(this.zone.serial);
+      this.unsubscribeSerial = this.zone.onSerialChange((serial) => table.setSerial(serial));
+    }
     // dig and stub resolvers retry truncated answers over TCP on the same port: when both
     // ask for an ephemeral port, try to give TCP the port UDP got.
     for (let tries = 0; ; tries++) {
@@ -156,16 +215,18 @@ class Server implements DnsServer {
         const code = (err as NodeJS.ErrnoException).code;
         // The UDP port's TCP twin is taken (on a busy host, often by some outgoing connection): another pair.
         if (code === 'EADDRINUSE' && want === udpPort && want !== 0 && tries < 50) {
-          const udp = this.udp;
-          this.udp = null;
-          if (udp) await new Promise<void>((r) => udp.close(() => r()));
+          await this.closeUdp();
           continue;
         }
         await this.close();
         throw this.bindError(err, tcpAt, 'tcp');
       }
     }
-    this.log.info({ udpPort, tcpPort, zone: this.zone.zone, forwarding: this.forwarder !== null }, 'dns server listening');
+    if (this.nativeTable && (this.opts.onQuery || this.opts.onQueryTally)) {
+      this.tallyTimer = setInterval(() => this.flushQueryTallies(), TALLY_INTERVAL_MS);
+      this.tallyTimer.unref();
+    }
+    this.log.info({ udpPort, tcpPort, zone: this.zone.zone, forwarding: this.forwarder !== null, udpPath: this.udpPath }, 'dns server listening');
     return { udpPort, tcpPort };
   }
 
@@ -179,6 +240,7 @@ class Server implements DnsServer {
   }
 
   private listenUdp(address: string, port: number): Promise<number> {
+    if (this.native) return Promise.resolve(this.listenNativeUdp(this.native, address, port));
     return new Promise((resolve, reject) => {
       const sock = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
       const onError = (err: Error): void => {
@@ -194,6 +256,28 @@ class Server implements DnsServer {
         resolve(sock.address().port);
       });
     });
+  }
+
+  private listenNativeUdp(native: NativeAddon, address: string, port: number): number {
+    const acl = this.forwarder && this.acl ? this.acl.records : null;
+    // C copies each datagram it cannot answer here: respond() reads msg synchronously only, so one buffer serves all.
+    const inbox = Buffer.allocUnsafeSlow(65536);
+    try {
+      this.nativeUdp = native.udpOpen(this.nativeTable!.handle, address, port, acl, inbox, (length, from, fromPort) => this.onNativeMiss(native, inbox.subarray(0, length), from, fromPort));
+    } catch (err) {
+      throw this.bindError(err, { address, port }, 'udp');
+    }
+    return native.udpPort(this.nativeUdp);
+  }
+
+  /** A datagram C could not answer from its table: answered here, the reply handed back to C to send. */
+  private onNativeMiss(native: NativeAddon, msg: Buffer, address: string, port: number): Buffer | null {
+    const reply = this.respond(msg, 'udp', address);
+    if (!(reply instanceof Promise)) return this.closing ? null : reply;
+    void reply.then((r) => {
+      if (r && !this.closing && this.nativeUdp) native.udpSend(this.nativeUdp, r, address, port);
+    });
+    return null;
   }
 
   private onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -256,6 +340,7 @@ class Server implements DnsServer {
   /**
    * One message in, at most one message out; never throws. Synchronous for everything the zone
    * answers (a Promise only when the name is forwarded), so the UDP path has no per-packet promise.
+   * msg is read before this returns and never after (the native path hands every miss in one reused buffer).
    */
   respond(msg: Buffer, proto: Proto, client: string): Buffer | null | Promise<Buffer | null> {
     const started = performance.now();
@@ -263,20 +348,14 @@ class Server implements DnsServer {
     if (msg.length < 12 || (msg[2]! & 0x80) !== 0) return null;
     const recursionOk = this.forwarder !== null && this.acl !== null && this.acl.allows(client);
     const cache = this.replyCache;
-    const key = cache ? cache.keyOf(msg) : null;
     const variant = variantOf(proto, recursionOk);
     // Read before the lookup: a reply is stored under the serial of the zone it was computed from.
     const serial = this.zone.serial;
-    if (cache && key !== null) {
-      const hit = cache.get(variant, key, serial);
-      if (hit) {
-        const out = Buffer.allocUnsafe(hit.bytes.length);
-        hit.bytes.copy(out);
-        out[0] = msg[0]!;
-        out[1] = msg[1]!;
-        this.report({ rcode: hit.rcode, type: hit.type, durationMs: performance.now() - started, proto, forwarded: false, cacheHit: false, replyCacheHit: true, truncated: hit.truncated });
-        return out;
-      }
+    const hit = cache ? cache.lookup(variant, msg, serial) : null;
+    if (hit) {
+      const { meta } = hit;
+      this.report({ rcode: meta.rcode, type: meta.type, durationMs: performance.now() - started, proto, forwarded: false, cacheHit: false, replyCacheHit: true, truncated: meta.truncated });
+      return hit.reply;
     }
     const header = peekHeader(msg)!;
     const info: Work = { rcode: 'NOERROR', type: '', durationMs: 0, proto, forwarded: false, cacheHit: false, replyCacheHit: false, truncated: false, zoneAnswered: false };
@@ -298,13 +377,15 @@ class Server implements DnsServer {
     }
     if (reply instanceof Promise) return reply.catch(failed).then(done);
     // Only what the zone itself answered is replayable; errors are cheap and forwarded answers age.
-    if (cache && key !== null && info.zoneAnswered) cache.set(variant, key, serial, { bytes: reply, rcode: info.rcode as Rcode, type: info.type, truncated: info.truncated });
+    if (cache && info.zoneAnswered) cache.keep(variant, msg, serial, reply, { rcode: info.rcode as Rcode, type: info.type, truncated: info.truncated });
     return done(reply);
   }
 
   private report(info: QueryInfo): void {
     const hook = this.opts.onQuery;
     if (!hook) return;
+    // Hits C answered before this query are reported before it.
+    if (this.nativeTable) this.flushQueryTallies();
     try {
       hook(info);
     } catch (err) {
@@ -390,13 +471,38 @@ class Server implements DnsServer {
     });
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    this.forwarder?.close();
-    this.replyCache?.clear();
+  flushQueryTallies(): void {
+    if (!this.nativeTable) return;
+    const { onQuery, onQueryTally } = this.opts;
+    for (const t of this.nativeTable.takeTallies()) {
+      const info: QueryInfo = { rcode: t.meta.rcode, type: t.meta.type, durationMs: t.durationSumMs / t.count, proto: 'udp', forwarded: false, cacheHit: false, replyCacheHit: true, truncated: t.meta.truncated };
+      try {
+        if (onQueryTally) onQueryTally({ info, count: t.count, durationSumMs: t.durationSumMs, bucketCounts: t.bucketCounts });
+        else if (onQuery) for (let i = 0; i < t.count; i++) onQuery({ ...info });
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'onQuery hook threw');
+      }
+    }
+  }
+
+  private async closeUdp(): Promise<void> {
+    const native = this.nativeUdp;
+    this.nativeUdp = null;
+    if (native) this.native!.udpClose(native);
     const udp = this.udp;
     this.udp = null;
     if (udp) await new Promise<void>((r) => udp.close(() => r()));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.forwarder?.close();
+    if (this.tallyTimer) clearInterval(this.tallyTimer);
+    this.tallyTimer = null;
+    this.unsubscribeSerial();
+    await this.closeUdp();
+    this.flushQueryTallies();
+    this.replyCache?.clear();
     const tcp = this.tcp;
     this.tcp = null;
     for (const c of this.conns) c.destroy();

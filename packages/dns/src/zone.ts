@@ -118,6 +118,7 @@ export class ClusterZone {
   private readonly nsRefs = new Map<string, number>();
   private reverse: Map<string, string[]> | null = null;
   private serialValue: number;
+  private readonly serialListeners = new Set<(serial: number) => void>();
 
   constructor(opts: ZoneOptions = {}) {
     this.zone = stripDot(opts.clusterDomain ?? 'cluster.local').toLowerCase();
@@ -131,6 +132,15 @@ export class ClusterZone {
   /** SOA serial: moves forward on every change of the zone. */
   get serial(): number {
     return this.serialValue;
+  }
+
+  /**
+   * Calls fn with the new serial on every change, synchronously (before the next question can be asked):
+   * for caches of answers kept outside JS, which cannot read `serial` per question. Returns the unsubscribe.
+   */
+  onSerialChange(fn: (serial: number) => void): () => void {
+    this.serialListeners.add(fn);
+    return () => this.serialListeners.delete(fn);
   }
 
   /** Object counts, for gauges. */
@@ -510,5 +520,6 @@ export class ClusterZone {
   private touch(): void {
     this.reverse = null;
     this.serialValue = Math.max(this.serialValue + 1, Math.floor(Date.now() / 1000)) >>> 0;
+    for (const fn of this.serialListeners) fn(this.serialValue);
   }
 }
