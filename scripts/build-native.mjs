@@ -48,7 +48,7 @@ export function buildNative(root, dirs) {
     if (!existsSync(join(dir, 'binding.gyp'))) continue;
     if (builtAt(dir) >= sourcesAt(dir)) continue;
     process.stderr.write(`build-native: node-gyp rebuild in ${dir}\n`);
-    execFileSync(process.execPath, [nodeGyp, 'rebuild', '--release', ...nodedir()], {
+    execFileSync(process.execPath, [nodeGyp, 'rebuild', '--release', '--loglevel=warn', ...nodedir()], {
       cwd: dir,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
