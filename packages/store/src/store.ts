@@ -22,7 +22,7 @@ import {
   storageError,
   tooOldResourceVersion,
 } from './errors.js';
-import { rememberJSON } from './encoded.js';
+import { encodeJSON, rememberJSON } from './encoded.js';
 import { EventWindow, type LogEntry } from './event-window.js';
 import {
   checkKeyParts,
@@ -266,7 +266,7 @@ export class Store {
       resourceVersion: cur.metadata.resourceVersion,
     };
     // As Kubernetes does, an update that changes nothing writes nothing.
-    if (JSON.stringify(draft) === JSON.stringify(cur)) return { answer: cur };
+    if (JSON.stringify(draft) === encodeJSON(cur)) return { answer: cur };
     draft.metadata.resourceVersion = String(rv);
     return { write: { rv, type: 'MODIFIED', resource, object: deepFreeze(draft), prev: cur } };
   }
@@ -454,7 +454,8 @@ export class Store {
         overlay.set(key, e.object);
         ops.push({ type: 'put', key, value: objectJson });
       }
-      const prevJson = e.prev === undefined ? '' : `,"prev":${JSON.stringify(e.prev)}`;
+      // prev is the stored object: its text is remembered, not serialized again.
+      const prevJson = e.prev === undefined ? '' : `,"prev":${encodeJSON(e.prev)}`;
       ops.push({
         type: 'put',
         key: eventKey(rv),
