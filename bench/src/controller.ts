@@ -24,6 +24,19 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const ns = 'bench';
 
+/** The apiserver's histogram of synced commit durations: cumulative counts by upper bound in seconds. */
+async function storeCommits(url: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^knet_store_commit_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  return buckets;
+}
+
+function diffCommits(after: Map<number, number>, before: Map<number, number>): { all: number; over(seconds: number): number } {
+  const d = (le: number) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  return { all: d(Infinity), over: (seconds) => d(Infinity) - d(seconds) };
+}
+
 const podIP = (k: number) => `127.244.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 
 const cp = await startControlPlane();
@@ -80,6 +93,7 @@ try {
       } catch { /* aborted */ }
     })();
     const flips = rate * seconds;
+    const commits0 = await storeCommits(cp.url);
     const tf = Date.now();
     const inflight: Promise<void>[] = [];
     for (let k = 0; k < flips; k++) {
@@ -95,6 +109,7 @@ try {
       })());
     }
     await Promise.all(inflight);
+    const commits = diffCommits(await storeCommits(cp.url), commits0);
     await until('the last flips', () => latencies.length >= flips * 0.95 || undefined, 10_000).catch(() => undefined);
     ac.abort();
     await watching;
@@ -106,9 +121,10 @@ try {
       [`Ready change → EndpointSlice write, ${rate} flips/s for ${seconds} s, p50 / p99 (ms)`, `${fmt(lat.p50, 0)} / ${fmt(lat.p99, 0)}`, 'p99 ≤ 50', lat.p99 <= 50 ? 'yes' : 'no'],
       ['slice writes seen / flips', `${latencies.length} / ${flips}`, '', ''],
       ['controller peak RSS (MiB)', fmt(rssKB / 1024, 0), '', ''],
+      ['apiserver synced commits during the flips: all / > 25 ms / > 50 ms / > 100 ms', `${commits.all} / ${commits.over(0.025)} / ${commits.over(0.05)} / ${commits.over(0.1)}`, '', ''],
     ];
     // The machine may be shared: the 1-minute load average says how much the numbers were disturbed.
-    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()} · load average ${loadavg()[0].toFixed(1)}\n\n${table(rows)}\n\nInitial sync is timed from the controller's spawn to the watch event of the last slice to fill (events, not list polling, so the bench does not load the apiserver). Latency is measured from the pod's Ready change (the slice's \`endpoints.kubernetes.io/last-change-trigger-time\`) to the slice's MODIFIED event on a watch.`;
+    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()} · load average ${loadavg()[0].toFixed(1)}\n\n${table(rows)}\n\nInitial sync is timed from the controller's spawn to the watch event of the last slice to fill (events, not list polling, so the bench does not load the apiserver). Latency is measured from the pod's Ready change (the slice's \`endpoints.kubernetes.io/last-change-trigger-time\`) to the slice's MODIFIED event on a watch. Each flip waits for two synced commits in turn (the Pod's status, then the slice), and a write that arrives while a commit is syncing waits for it: one slow sync of the disk (see the commits row, from the apiserver's \`knet_store_commit_duration_seconds\`) delays every flip in flight.`;
     console.log(body);
     writeSection('bench:controller — endpoints controller', body);
   } finally {

@@ -70,6 +70,7 @@ export class Store {
   private readonly window: EventWindow;
   private readonly hub: WatchHub;
   private readonly maxBatch: number;
+  private readonly onCommit: StoreOptions['onCommit'];
   private rv = 0;
   private queue: PendingWrite[] = [];
   private writing: Promise<void> | undefined;
@@ -91,6 +92,7 @@ export class Store {
   ) {
     this.window = new EventWindow(opts.watchWindow ?? DEFAULT_WATCH_WINDOW);
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.onCommit = opts.onCommit;
     this.hub = new WatchHub(opts.onWatchError ?? (() => {}));
   }
 
@@ -464,11 +466,14 @@ export class Store {
       if (rv - this.window.capacity >= 1) ops.push({ type: 'del', key: eventKey(rv - this.window.capacity) });
     }
 
+    let syncedMs: number | undefined;
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_RV_KEY, value: String(rv) });
       try {
         if (this.broken !== undefined) await this.reopen();
+        const started = performance.now();
         await writeSynced(this.db, ops);
+        syncedMs = performance.now() - started;
       } catch (err) {
         this.broken ??= err;
         const failure = storageError('write was not stored', err);
@@ -492,6 +497,13 @@ export class Store {
       else if ('write' in o) w.resolve(o.write.object);
       else w.resolve(o.answer);
     });
+    if (syncedMs !== undefined && this.onCommit) {
+      try {
+        this.onCommit(syncedMs / 1000, writes.length);
+      } catch {
+        // an observer's failure is not the store's
+      }
+    }
   }
 }
 
