@@ -51,6 +51,7 @@ test('discovery documents', async (t) => {
   for (const p of ['/healthz', '/livez', '/readyz']) t.is((await api.get(p)).status, 200, p);
   const m = await api.get('/metrics');
   t.regex(m.text, /apiserver_request_total\{verb="GET",resource="",code="200"\}/);
+  t.regex(m.text, /knet_store_commit_duration_seconds_count [1-9]/, 'the bootstrap objects were committed');
 });
 
 test('bootstrap: system namespaces and the kubernetes Service', async (t) => {

@@ -24,6 +24,13 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly storeCommits = new Histogram({
+    name: 'knet_store_commit_duration_seconds',
+    help: 'Duration of the synced object store write of one group commit (the disk part of write latency, as etcd_disk_wal_fsync_duration_seconds).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

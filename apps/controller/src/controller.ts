@@ -25,7 +25,7 @@ import {
 import { LoadBalancerSync, type LoadBalancerAllocator } from './load-balancer-sync.js';
 import type { ControllerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
-import { WriteTracker, rvAtLeast } from './write-tracker.js';
+import { WriteTracker } from './write-tracker.js';
 
 export type { LoadBalancerAllocator };
 
@@ -285,6 +285,9 @@ export class EndpointsController {
         end?.();
         this.queue.done(key);
       }
+      // A sync that writes nothing completes in microtasks and the queue hands out the next key at
+      // once: without a turn of the event loop here a backlog of such syncs holds up every watch event.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
@@ -294,14 +297,21 @@ export class EndpointsController {
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const svc = this.services.get(namespace, name);
-    if (!svc) return this.syncDeleted(key, namespace, name);
-    this.orphans.delete(key);
-    this.deferred.delete(key);
-    if (this.writes.isStale(key)) throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
-
-    // The load balancer status goes its own way: a slow or absent ipam must not hold up endpoints.
-    const results = await Promise.allSettled([this.loadBalancers.sync(key, svc), this.syncEndpoints(key, svc)]);
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    if (svc) {
+      this.orphans.delete(key);
+      this.deferred.delete(key);
+      if (this.writes.isStale(key)) throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
+    }
+    this.writes.beginSync(key);
+    try {
+      if (!svc) return await this.syncDeleted(key, namespace, name);
+      // The load balancer status goes its own way: a slow or absent ipam must not hold up endpoints.
+      const results = await Promise.allSettled([this.loadBalancers.sync(key, svc), this.syncEndpoints(key, svc)]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    } finally {
+      // Someone else changed this Service's objects meanwhile: the queue runs it again once done.
+      if (this.writes.endSync(key)) this.enqueue(key);
+    }
   }
 
   private async syncEndpoints(key: string, svc: Service): Promise<void> {
@@ -337,7 +347,7 @@ export class EndpointsController {
     const ep = this.endpoints.get(namespace, name);
     if (ep && this.orphans.has(key)) {
       await this.deleteIgnoringNotFound(() => this.opts.client.delete(resources.endpoints, namespace, name, this.call));
-      this.expectDeleted(this.endpoints, key, 'endpoints', namespace, name, ep.metadata.resourceVersion);
+      this.expectDeleted(key, 'endpoints', name, ep.metadata.resourceVersion);
       this.count('Endpoints', 'delete');
       this.log.info({ key }, 'service deleted; Endpoints deleted');
     }
@@ -356,7 +366,7 @@ export class EndpointsController {
       w.action === 'create'
         ? await this.opts.client.create<Endpoints>(resources.endpoints, ns, w.endpoints, this.call)
         : await this.opts.client.update<Endpoints>(resources.endpoints, ns, w.endpoints, this.call);
-    this.expectWritten(this.endpoints, key, 'endpoints', written);
+    this.expectWritten(key, 'endpoints', written);
     this.count('Endpoints', w.action);
   }
 
@@ -364,34 +374,29 @@ export class EndpointsController {
     const { client } = this.opts;
     for (const s of plan.create) {
       const created = await client.create<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
-      this.expectWritten(this.slices, key, 'slices', created);
+      this.expectWritten(key, 'slices', created);
       this.count('EndpointSlice', 'create');
     }
     for (const s of plan.update) {
       const updated = await client.update<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
-      this.expectWritten(this.slices, key, 'slices', updated);
+      this.expectWritten(key, 'slices', updated);
       this.count('EndpointSlice', 'update');
     }
     for (const s of plan.delete) {
       const name = s.metadata.name ?? '';
       await this.deleteIgnoringNotFound(() => client.delete(resources.endpointslices, namespace, name, this.call));
-      this.expectDeleted(this.slices, key, 'slices', namespace, name, s.metadata.resourceVersion);
+      this.expectDeleted(key, 'slices', name, s.metadata.resourceVersion);
       this.count('EndpointSlice', 'delete');
     }
   }
 
-  /**
-   * Records a write unless the informer already delivered it: its watch event can
-   * arrive before the HTTP response does.
-   */
-  private expectWritten(inf: Informer<KubeObject>, key: string, prefix: string, obj: KubeObject): void {
-    const cached = inf.get(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
-    if (cached && rvAtLeast(cached.metadata.resourceVersion, obj.metadata.resourceVersion)) return;
+  /** Records a write; the tracker sorts out whether its watch event came before the response (it usually does). */
+  private expectWritten(key: string, prefix: string, obj: KubeObject): void {
     this.writes.expectWritten(key, `${prefix}/${obj.metadata.name}`, obj.metadata.resourceVersion);
   }
 
-  private expectDeleted(inf: Informer<KubeObject>, key: string, prefix: string, namespace: string, name: string, rv: string | undefined): void {
-    if (!inf.get(namespace, name)) return;
+  /** The object came from the cache, so its delete event comes, from our delete or an earlier one. */
+  private expectDeleted(key: string, prefix: string, name: string, rv: string | undefined): void {
     this.writes.expectDeleted(key, `${prefix}/${name}`, rv);
   }
 

@@ -47,3 +47,36 @@ test('expectations expire', (t) => {
   w.expectWritten('ns/a', 'x', '1');
   t.false(w.isStale('ns/a'));
 });
+
+test('during a sync the events of its own writes are not news, whichever comes first', (t) => {
+  const w = new WriteTracker();
+  w.beginSync('ns/web');
+  t.true(w.observe('ns/web', 'slices/web-1', '20', false), 'held until the sync ends');
+  w.expectWritten('ns/web', 'slices/web-1', '20');
+  w.expectWritten('ns/web', 'endpoints/web', '21');
+  w.expectDeleted('ns/web', 'slices/web-2', '15');
+  t.true(w.observe('ns/web', 'slices/web-2', '22', true));
+  t.false(w.endSync('ns/web'), 'only its own writes came');
+  t.true(w.isStale('ns/web'), 'the Endpoints write has not been seen yet');
+  t.true(w.observe('ns/web', 'endpoints/web', '21', false));
+  t.false(w.isStale('ns/web'));
+});
+
+test('during a sync an event that is not one of its writes is news', (t) => {
+  const table: [string, [string, string, boolean], boolean][] = [
+    ['a newer version of what it wrote', ['slices/web-1', '25', false], true],
+    ['an object it did not write', ['slices/web-9', '19', false], true],
+    ['an older version of what it wrote', ['slices/web-1', '18', false], false],
+    ['its own write', ['slices/web-1', '20', false], false],
+    ['a delete of what it wrote', ['slices/web-1', '26', true], true],
+  ];
+  for (const [what, [object, rv, deleted], news] of table) {
+    const w = new WriteTracker();
+    w.beginSync('ns/web');
+    w.observe('ns/web', object, rv, deleted);
+    w.expectWritten('ns/web', 'slices/web-1', '20');
+    t.is(w.endSync('ns/web'), news, what);
+  }
+  const w = new WriteTracker();
+  t.false(w.endSync('ns/none'), 'no sync began');
+});

@@ -2,6 +2,9 @@
 // of that Service does not act on a cache that predates them (client-go's
 // EndpointSliceTracker / staleEndpointsTracker): creating a second slice because the
 // first is not cached yet, or updating from a stale resourceVersion.
+// During a sync the events of its own writes are held back: the watch event of a write
+// usually comes before the write's response, and taken for news it would queue one more
+// (empty) sync of the Service per write.
 
 interface Expectation {
   rv?: string;
@@ -30,18 +33,65 @@ function isDecimal(s: string): boolean {
   return s.length > 0;
 }
 
+interface Seen {
+  object: string;
+  rv?: string;
+  deleted: boolean;
+}
+
+/** A sync in progress: what it wrote and which events of its owner came meanwhile. */
+interface SyncRecord {
+  written: Map<string, { rv?: string; deleted: boolean }>;
+  seen: Seen[];
+}
+
 export class WriteTracker {
   private readonly pending = new Map<string, Map<string, Expectation>>();
+  private readonly syncing = new Map<string, SyncRecord>();
 
   /** Expectations older than ttlMs are dropped, so an event the informer never saw cannot wedge a Service. */
   constructor(private readonly ttlMs = 10_000) {}
 
+  /** A sync of owner starts: until endSync its events are judged against the writes it made. */
+  beginSync(owner: string): void {
+    this.syncing.set(owner, { written: new Map(), seen: [] });
+  }
+
+  /**
+   * The sync of owner is over. Returns true when an event came meanwhile that was not one
+   * of its own writes (news: sync again); its writes not seen yet become expectations.
+   */
+  endSync(owner: string): boolean {
+    const rec = this.syncing.get(owner);
+    if (!rec) return false;
+    this.syncing.delete(owner);
+    let news = false;
+    const delivered = new Set<string>();
+    for (const e of rec.seen) {
+      const w = rec.written.get(e.object);
+      if (w && (w.deleted ? e.deleted : !e.deleted && e.rv === w.rv)) {
+        delivered.add(e.object);
+      } else if (!(w && !w.deleted && !e.deleted && !rvAtLeast(e.rv, w.rv))) {
+        // Not ours, and not a version our write replaced (an update succeeds only on the version it read).
+        news = true;
+      }
+    }
+    for (const [object, w] of rec.written) {
+      if (!delivered.has(object)) this.entries(owner).set(object, { ...w, at: Date.now() });
+    }
+    return news;
+  }
+
   expectWritten(owner: string, object: string, rv: string | undefined): void {
-    this.entries(owner).set(object, { rv, deleted: false, at: Date.now() });
+    const rec = this.syncing.get(owner);
+    if (rec) rec.written.set(object, { rv, deleted: false });
+    else this.entries(owner).set(object, { rv, deleted: false, at: Date.now() });
   }
 
   expectDeleted(owner: string, object: string, rv: string | undefined): void {
-    this.entries(owner).set(object, { rv, deleted: true, at: Date.now() });
+    const rec = this.syncing.get(owner);
+    if (rec) rec.written.set(object, { rv, deleted: true });
+    else this.entries(owner).set(object, { rv, deleted: true, at: Date.now() });
   }
 
   /**
@@ -49,6 +99,11 @@ export class WriteTracker {
    * our own write (no need to sync again), false when it is news.
    */
   observe(owner: string, object: string, rv: string | undefined, deleted: boolean): boolean {
+    const rec = this.syncing.get(owner);
+    if (rec) {
+      rec.seen.push({ object, rv, deleted });
+      return true; // judged by endSync
+    }
     const m = this.pending.get(owner);
     const e = m?.get(object);
     if (!m || !e) return false;
@@ -80,6 +135,7 @@ export class WriteTracker {
 
   forget(owner: string): void {
     this.pending.delete(owner);
+    this.syncing.delete(owner);
   }
 
   private entries(owner: string): Map<string, Expectation> {

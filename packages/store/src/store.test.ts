@@ -153,6 +153,16 @@ test('an update that changes nothing writes nothing', async (t) => {
   t.is(store.resourceVersion(), '1');
 });
 
+test('onCommit hears of each durable batch: its synced write time and its writes; a batch that writes nothing is not one', async (t) => {
+  const commits: [number, number][] = [];
+  const { store } = await openTemp(t, { onCommit: (seconds, writes) => commits.push([seconds, writes]) });
+  const created = await Promise.all(['a', 'b', 'c'].map((n) => store.create('services', svc(n))));
+  t.deepEqual(commits.map(([, n]) => n), [3], 'one group commit of three creates');
+  t.true(commits[0][0] >= 0 && commits[0][0] < 60);
+  await store.update('services', created[0]);
+  t.is(commits.length, 1, 'an update that changes nothing syncs nothing');
+});
+
 test('delete: returns the last state at the delete RV; preconditions; NotFound', async (t) => {
   const { store } = await openTemp(t);
   const created = await store.create('services', svc('db'));

@@ -22,7 +22,7 @@ import {
   storageError,
   tooOldResourceVersion,
 } from './errors.js';
-import { rememberJSON } from './encoded.js';
+import { encodeJSON, rememberJSON } from './encoded.js';
 import { EventWindow, type LogEntry } from './event-window.js';
 import {
   checkKeyParts,
@@ -70,6 +70,7 @@ export class Store {
   private readonly window: EventWindow;
   private readonly hub: WatchHub;
   private readonly maxBatch: number;
+  private readonly onCommit: StoreOptions['onCommit'];
   private rv = 0;
   private queue: PendingWrite[] = [];
   private writing: Promise<void> | undefined;
@@ -91,6 +92,7 @@ export class Store {
   ) {
     this.window = new EventWindow(opts.watchWindow ?? DEFAULT_WATCH_WINDOW);
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.onCommit = opts.onCommit;
     this.hub = new WatchHub(opts.onWatchError ?? (() => {}));
   }
 
@@ -266,7 +268,7 @@ export class Store {
       resourceVersion: cur.metadata.resourceVersion,
     };
     // As Kubernetes does, an update that changes nothing writes nothing.
-    if (JSON.stringify(draft) === JSON.stringify(cur)) return { answer: cur };
+    if (JSON.stringify(draft) === encodeJSON(cur)) return { answer: cur };
     draft.metadata.resourceVersion = String(rv);
     return { write: { rv, type: 'MODIFIED', resource, object: deepFreeze(draft), prev: cur } };
   }
@@ -454,7 +456,8 @@ export class Store {
         overlay.set(key, e.object);
         ops.push({ type: 'put', key, value: objectJson });
       }
-      const prevJson = e.prev === undefined ? '' : `,"prev":${JSON.stringify(e.prev)}`;
+      // prev is the stored object: its text is remembered, not serialized again.
+      const prevJson = e.prev === undefined ? '' : `,"prev":${encodeJSON(e.prev)}`;
       ops.push({
         type: 'put',
         key: eventKey(rv),
@@ -463,11 +466,14 @@ export class Store {
       if (rv - this.window.capacity >= 1) ops.push({ type: 'del', key: eventKey(rv - this.window.capacity) });
     }
 
+    let syncedMs: number | undefined;
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_RV_KEY, value: String(rv) });
       try {
         if (this.broken !== undefined) await this.reopen();
+        const started = performance.now();
         await writeSynced(this.db, ops);
+        syncedMs = performance.now() - started;
       } catch (err) {
         this.broken ??= err;
         const failure = storageError('write was not stored', err);
@@ -491,6 +497,13 @@ export class Store {
       else if ('write' in o) w.resolve(o.write.object);
       else w.resolve(o.answer);
     });
+    if (syncedMs !== undefined && this.onCommit) {
+      try {
+        this.onCommit(syncedMs / 1000, writes.length);
+      } catch {
+        // an observer's failure is not the store's
+      }
+    }
   }
 }
 

@@ -44,4 +44,9 @@ export interface StoreOptions {
   onWatchError?: (err: unknown) => void;
   /** Most writes committed in one synced batch; default 2000. */
   maxBatch?: number;
+  /**
+   * Called after each durable batch with the seconds its synced write took and how many writes it
+   * held: the disk's share of write latency (what etcd reports as its WAL fsync duration).
+   */
+  onCommit?: (seconds: number, writes: number) => void;
 }
