@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { EndpointSlice, Pod } from '@knet/api';
 import { KubeClient, resources } from '@knet/client';
 import { startControlPlane } from '@knet/apiserver-app/testing';
+import { componentNodeFlags } from '@knet/knet-app/testing';
 import { fileURLToPath } from 'node:url';
 import { cpuMs, fmt, machine, runConcurrently, summarize, table, writeSection } from './results.js';
 import { until } from '@knet/component/testing';
@@ -72,7 +73,7 @@ try {
     } catch { /* aborted */ }
   })();
   const t1 = Date.now();
-  const ctl = spawn(process.execPath, [...(process.env.KNET_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KNET_BENCH_PROF}`] : []), CONTROLLER_MAIN, '--server', cp.url, '--healthz-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ctl = spawn(process.execPath, [...componentNodeFlags.controller, ...(process.env.KNET_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KNET_BENCH_PROF}`] : []), CONTROLLER_MAIN, '--server', cp.url, '--healthz-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   ctl.stdout!.resume();
   try {
     await until('every slice full', () => fullSlices.size >= S || undefined, 300_000);

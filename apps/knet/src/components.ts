@@ -35,24 +35,32 @@ export function componentKubeconfig(o: ClusterOptions, component: string): strin
 
 /**
  * V8 flags per component. A small young generation: V8 grows each semi-space to 4–8 MiB while the
- * modules load and never gives it back; capped at 1 MiB, ipam, the controller and DNS idle ~5 MiB
- * smaller each. The apiserver and the proxy carry load: 2 MiB (the same idle size as 1 MiB; under 32
- * clients creating Services a 1 MiB cap cost the apiserver 10–15% more CPU per create).
+ * modules load and never gives it back; capped at 1 MiB, ipam and DNS idle ~5 MiB smaller each. The
+ * apiserver, the controller and the proxy carry load: 2 MiB (the same idle size as 1 MiB; under 32
+ * clients creating Services a 1 MiB cap cost the apiserver 10–15% more CPU per create, and under 200 pod
+ * readiness flips/s the controller spent 16% of its time in 400 minor collections per 10 s).
  * One V8 platform thread instead of four: fewer threads, fewer malloc arenas holding freed memory
  * (measured: the idle cluster 399 → 387 MiB; bench:api's CPU per create unchanged or lower on 2 cores).
  * ipam and DNS also run with --optimize-for-size (a heap kept smaller at some CPU): ipam answers one batched
  * call per group of creates and DNS answers repeated questions in C, so neither spends its time in JS
  * (measured: 3–6 MiB less each when idle; DNS also sets it at run time, apps/dns/src/heap.ts, which comes too late
- * for the heap its modules build while loading). The apiserver, the controller and the proxy keep V8's defaults.
+ * for the heap its modules build while loading).
  * docker-compose.yml sets the same (NODE_OPTIONS, and the node command line for what NODE_OPTIONS refuses);
- * bin/knet.js gives the supervisor itself the light flags through its #! line.
+ * bin/knet.js gives the supervisor itself the light flags through its #! line; the benchmarks start the
+ * components they measure with these flags too.
  */
 const sharedNodeFlags = ['--v8-pool-size=1'];
-const lightComponentNodeFlags = ['--max-semi-space-size=1', ...sharedNodeFlags];
-const idleComponentNodeFlags = ['--optimize-for-size', ...lightComponentNodeFlags];
-const loadedComponentNodeFlags = ['--max-semi-space-size=2', ...sharedNodeFlags];
+const idleNodeFlags = ['--optimize-for-size', '--max-semi-space-size=1', ...sharedNodeFlags];
+const loadedNodeFlags = ['--max-semi-space-size=2', ...sharedNodeFlags];
+export const componentNodeFlags = {
+  ipam: idleNodeFlags,
+  apiserver: loadedNodeFlags,
+  controller: loadedNodeFlags,
+  dns: idleNodeFlags,
+  proxy: loadedNodeFlags,
+} as const satisfies Record<string, readonly string[]>;
 
-const node = (app: string, args: string[], nodeFlags: string[]) => ({ command: process.execPath, args: [...nodeFlags, ...(process.env['KNET_V8_' + app] ? process.env['KNET_V8_' + app]!.split(' ') : []), appMain(app), ...args], env: mallocEnv });
+const node = (app: keyof typeof componentNodeFlags, args: string[]) => ({ command: process.execPath, args: [...componentNodeFlags[app], appMain(app), ...args], env: mallocEnv });
 
 /** ipam and the apiserver: started first; the rest need the API. */
 export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
@@ -71,7 +79,7 @@ export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
         '--apiserver', api,
         '--repair-interval', o.ipamRepairInterval,
         ...(o.credentials ? ipamTlsFlags(o.credentials) : []),
-      ], idleComponentNodeFlags),
+      ]),
       ready: () => tcpReady(o.host, o.ipamPort),
     },
     {
@@ -84,7 +92,7 @@ export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
         '--service-cluster-ip-range', o.serviceClusterIPRange,
         '--advertise-address', o.host,
         ...(o.credentials ? apiserverTlsFlags(o.credentials) : ['--insecure-plain-http']),
-      ], loadedComponentNodeFlags),
+      ]),
       ready: () => httpReady(`${api}/readyz`, { ca: o.credentials?.caPem }),
     },
   ];
@@ -103,7 +111,7 @@ export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
         '--healthz-bind-address', h,
         '--healthz-port', String(o.controllerHealthzPort),
         ...(o.credentials ? controllerIpamTlsFlags(o.credentials) : []),
-      ], lightComponentNodeFlags),
+      ]),
       ready: () => httpReady(`http://${h}:${o.controllerHealthzPort}/healthz`),
     },
     {
@@ -116,7 +124,7 @@ export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
         '--cluster-domain', o.clusterDomain,
         '--nameserver-ip', serviceIP(o, 10),
         '--forward-allow', `127.0.0.0/8,::1/128,${o.clusterCIDR}`,
-      ], idleComponentNodeFlags),
+      ]),
       ready: () => httpReady(`http://${h}:${o.dnsMetricsPort}/ready`),
     },
     {
@@ -128,7 +136,7 @@ export function nodeComponents(o: ClusterOptions): ComponentSpec[] {
         '--nodeport-addresses', o.nodeAddress,
         '--healthz-bind-address', `${h}:${o.proxyHealthzPort}`,
         '--metrics-bind-address', `${h}:${o.proxyMetricsPort}`,
-      ], loadedComponentNodeFlags),
+      ]),
       ready: () => httpReady(`http://${h}:${o.proxyHealthzPort}/readyz`),
     },
   ];

@@ -9,6 +9,8 @@ import { Agent } from 'undici';
 import { loadKubeconfig, type ClusterConfig } from '@knet/client';
 import { dataDir as layout, readState, type ClusterState } from './data-dir.js';
 
+export { componentNodeFlags } from './components.js';
+
 export const knetBin = fileURLToPath(new URL('../bin/knet.js', import.meta.url));
 
 /** A port that was free a moment ago on 127.0.0.1. */
