@@ -91,6 +91,13 @@ test('knet up --detach, status, a second up, kubectl, down, and a restart that k
   t.is((await knet('down', '--data-dir', dir)).code, 0);
 });
 
+test('knet --version prints the version of its package', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const r = await sh(process.execPath, [knetBin, '--version']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout.trim(), version);
+});
+
 test('knet up names a busy port and the flag that avoids it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'knet-cli-'));
   t.teardown(() => killFromPidFile(dir));

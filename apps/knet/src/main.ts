@@ -6,6 +6,7 @@ import { defaultClusterOptions } from './cluster-options.js';
 import { CliError } from './cli-error.js';
 import { parseLabel, parsePort, parseReadiness } from './pod-spec.js';
 import { localNodeName } from './node-name.js';
+import { readFileSync } from 'node:fs';
 
 /** A KubeClient for the cluster a CLI command talks to (--kubeconfig, the data dir's, $KUBECONFIG). */
 async function kubeClient(dataDirPath: string, kubeconfig?: string) {
@@ -31,8 +32,11 @@ function port(value: string): number {
   return n;
 }
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('knet')
   .description('A Kubernetes-compatible service-networking stack, on your machine')
+  .version(version, '-v, --version', 'print the version of knet')
   .showHelpAfterError();
 
 const dataDirOption = ['--data-dir <dir>', 'where the cluster keeps its state, logs and kubeconfig', '.knet'] as const;
