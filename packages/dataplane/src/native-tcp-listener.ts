@@ -1,5 +1,6 @@
 import { AffinityTable, reconcileAffinity } from './affinity.js';
 import { BackendPool, type Target } from './backend-pool.js';
+import { choiceAfterFailure, firstChoice } from './backend-choice.js';
 import { EngineTargets, listedKeys } from './engine-targets.js';
 import type { NativeHandle, PickResult, TcpEngineAddon } from './native-addon.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
@@ -203,16 +204,8 @@ export class NativeTcpListener {
 
   /** A new client: its backend (affinity first, then round robin), or -1 to reset it. */
   pickFor(clientAddress: string | undefined, clientPort?: number, localAddress?: string, localPort?: number): PickResult {
-    let t: Target | undefined;
-    const a = this.affinity;
-    if (a !== undefined && clientAddress !== undefined) {
-      const k = a.get(clientAddress);
-      if (k !== undefined) t = this.pool.get(k);
-    }
-    t ??= this.pool.next();
+    const t = firstChoice(this.pool, this.affinity, clientAddress);
     if (t === undefined) return -1;
-    // Recorded at pick, as kube-proxy's `recent` match does (see TcpConnection.attempt).
-    if (a !== undefined && clientAddress !== undefined) a.set(clientAddress, t.key);
     const id = (this.ids ??= new EngineTargets(this.addon, this.handle!)).idOf(t);
     const pp = this.entry.proxyProtocol;
     if (pp === undefined) return id;
@@ -225,18 +218,10 @@ export class NativeTcpListener {
     const ids = this.ids!;
     const f = ids.target(failed);
     this.settings.log.debug({ key: this.entry.key, backend: f?.key, err: code }, 'backend connect failed');
+    if (f === undefined) return -1;
     const triedTargets = tried.map((id) => ids.target(id)).filter((t): t is Target => t !== undefined);
-    const next =
-      f !== undefined && tried.length < this.settings.maxConnectAttempts ? this.pool.after(f, triedTargets) : undefined;
-    const a = this.affinity;
-    if (next === undefined) {
-      if (a !== undefined && clientAddress !== undefined && f !== undefined && a.get(clientAddress) === f.key) {
-        a.delete(clientAddress);
-      }
-      return -1;
-    }
-    if (a !== undefined && clientAddress !== undefined) a.set(clientAddress, next.key);
-    return ids.idOf(next);
+    const next = choiceAfterFailure(this.pool, this.affinity, clientAddress, f, triedTargets, this.settings.maxConnectAttempts);
+    return next === undefined ? -1 : ids.idOf(next);
   }
 
   acceptFailed(code: string): void {

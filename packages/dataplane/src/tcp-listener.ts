@@ -1,6 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { AffinityTable, reconcileAffinity } from './affinity.js';
 import { BackendPool, targetKey, type Target } from './backend-pool.js';
+import { choiceAfterFailure, firstChoice, forgetFailed } from './backend-choice.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
 import { Counters, type Settings } from './settings.js';
 import type { ServiceEntry } from './types.js';
@@ -315,13 +316,8 @@ class TcpConnection {
 
   start(): void {
     const l = this.l;
-    let t: Target | undefined;
-    if (l.affinity !== undefined) {
-      this.clientIp = this.client.remoteAddress;
-      const k = this.clientIp === undefined ? undefined : l.affinity.get(this.clientIp);
-      if (k !== undefined) t = l.pool.get(k);
-    }
-    t ??= l.pool.next();
+    if (l.affinity !== undefined) this.clientIp = this.client.remoteAddress;
+    const t = firstChoice(l.pool, l.affinity, this.clientIp);
     if (t === undefined) this.refuse();
     else this.attempt(t);
   }
@@ -338,9 +334,6 @@ class TcpConnection {
 
   private attempt(t: Target): void {
     const l = this.l;
-    // Affinity is recorded when the backend is picked, as kube-proxy's `recent` match does: simultaneous first
-    // connections of one client must not land on different backends. A failed connect moves it (connectFailed).
-    if (l.affinity !== undefined && this.clientIp !== undefined) l.affinity.set(this.clientIp, t.key);
     const up = connect({ host: t.address, port: t.port, family: t.family, allowHalfOpen: true, noDelay: true });
     tag(up, this);
     this.upstream = up;
@@ -362,23 +355,14 @@ class TcpConnection {
     l.counters.connectErrors++;
     l.settings.log.debug({ key: l.entry.key, backend: t.key, err: err.message }, 'backend connect failed');
     if (this.client.destroyed) {
-      this.forget(t);
+      forgetFailed(l.affinity, this.clientIp, t);
       return;
     }
     const tried = (this.tried ??= []);
     tried.push(t);
-    const next = tried.length < l.settings.maxConnectAttempts ? l.pool.after(t, tried) : undefined;
+    const next = choiceAfterFailure(l.pool, l.affinity, this.clientIp, t, tried, l.settings.maxConnectAttempts);
     if (next !== undefined) this.attempt(next);
-    else {
-      this.forget(t);
-      this.refuse();
-    }
-  }
-
-  /** Drops this client's affinity when it still points at a backend that just failed. */
-  private forget(t: Target): void {
-    const a = this.l.affinity;
-    if (a !== undefined && this.clientIp !== undefined && a.get(this.clientIp) === t.key) a.delete(this.clientIp);
+    else this.refuse();
   }
 
   established(up: Socket): void {

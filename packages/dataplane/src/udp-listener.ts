@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { LookupOneOptions } from 'node:dns';
 import { AffinityTable, reconcileAffinity } from './affinity.js';
+import { firstChoice } from './backend-choice.js';
 import { BackendPool, targetKey, type Target } from './backend-pool.js';
 import { ipFamily } from './ip.js';
 import { proxyHeaderV2 } from './proxy-protocol.js';
@@ -110,18 +111,12 @@ export class UdpListener {
 
   private openFlow(key: string, rinfo: RemoteInfo): UdpFlow | undefined {
     if (this.closing) return undefined;
-    let t: Target | undefined;
-    if (this.affinity !== undefined) {
-      const k = this.affinity.get(rinfo.address);
-      if (k !== undefined) t = this.pool.get(k);
-    }
-    t ??= this.pool.next();
+    const t = firstChoice(this.pool, this.affinity, this.affinity === undefined ? undefined : rinfo.address);
     if (t === undefined) return undefined;
     if (this.flows.size >= this.settings.maxUdpFlows) {
       // Map iteration is insertion order: the first flow is the oldest.
       this.flows.values().next().value?.close();
     }
-    this.affinity?.set(rinfo.address, t.key);
     const header =
       this.entry.proxyProtocol === 'v2'
         ? proxyHeaderV2(
