@@ -243,23 +243,21 @@ const raw = new Float64Array(6);
 // The engine's three callbacks, shared by every listener. An exception must not unwind into C: it is logged and
 // the client is reset.
 function pick(id: number, clientAddress?: string, clientPort?: number, localAddress?: string, localPort?: number): PickResult {
-  const l = NativeTcpListener.find(id);
-  if (l === undefined) return -1;
-  try {
-    return l.pickFor(clientAddress, clientPort, localAddress, localPort);
-  } catch (err) {
-    l.settings.log.error({ key: l.entry.key, err: (err as Error).message }, 'pick failed');
-    return -1;
-  }
+  return decide(id, 'pick', (l) => l.pickFor(clientAddress, clientPort, localAddress, localPort));
 }
 
 function retry(id: number, failed: number, tried: number[], code: string, clientAddress?: string): PickResult {
+  return decide(id, 'retry', (l) => l.retryAfter(failed, tried, code, clientAddress));
+}
+
+/** A decision of listener `id`, or -1 (reset the client) when the listener is gone or the decision throws. */
+function decide(id: number, what: string, choose: (l: NativeTcpListener) => PickResult): PickResult {
   const l = NativeTcpListener.find(id);
   if (l === undefined) return -1;
   try {
-    return l.retryAfter(failed, tried, code, clientAddress);
+    return choose(l);
   } catch (err) {
-    l.settings.log.error({ key: l.entry.key, err: (err as Error).message }, 'retry failed');
+    l.settings.log.error({ key: l.entry.key, err: (err as Error).message }, `${what} failed`);
     return -1;
   }
 }
