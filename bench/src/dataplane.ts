@@ -115,9 +115,17 @@ function ms(v: string, unit: string): number {
 
 /** wrk's connections for the throughput runs; the latency-only run uses one (the hop's own cost, no queueing). */
 const CONNECTIONS = 50;
+/**
+ * The paced run: each of the CONNECTIONS connections waits this long after a response before its next request
+ * (wrk's script `delay()`), so every target gets the same offered load, well below saturation. Latency compared at
+ * equal load is the proxy's added latency; at saturation (the unpaced run) it is mostly queueing behind the CPU.
+ */
+const PACE_MS = 4;
+const PACE_SCRIPT = join(mkdtempSync(join(tmpdir(), 'bench-wrk-')), 'pace.lua');
+writeFileSync(PACE_SCRIPT, `function delay()\n  return ${PACE_MS}\nend\n`);
 
-function wrk(url: string, close: boolean, connections = CONNECTIONS): WrkResult {
-  const args = ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), url];
+function wrk(url: string, close: boolean, connections = CONNECTIONS, paced = false): WrkResult {
+  const args = ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), ...(paced ? ['-s', PACE_SCRIPT] : []), url];
   const r = spawnSync('wrk', args, { encoding: 'utf8' });
   const out = r.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -274,7 +282,7 @@ async function traffic(): Promise<string> {
   const names: Name[] = ['direct', 'knet', 'haproxy'];
   // Rounds interleave the three targets (in a rotating order) and each figure is the median over rounds, so
   // load from other work on the machine drifts over all three alike instead of landing on one.
-  const samples = { keep: new Map<Name, WrkResult[]>(), one: new Map<Name, WrkResult[]>(), close: new Map<Name, WrkResult[]>(), gbps: new Map<Name, number[]>(), udp: new Map<Name, number[]>() };
+  const samples = { keep: new Map<Name, WrkResult[]>(), one: new Map<Name, WrkResult[]>(), paced: new Map<Name, WrkResult[]>(), close: new Map<Name, WrkResult[]>(), gbps: new Map<Name, number[]>(), udp: new Map<Name, number[]>() };
   // Proxy CPU per request (µs): how much work each proxy does, independent of how much CPU it was given.
   const cpuPerReq = { keep: new Map<Name, number[]>(), close: new Map<Name, number[]>() };
   const pids: Record<Name, number | undefined> = { direct: undefined, knet: knet.child.pid, haproxy: haproxy.pid };
@@ -287,6 +295,7 @@ async function traffic(): Promise<string> {
   for (const n of names) {
     samples.keep.set(n, []);
     samples.one.set(n, []);
+    samples.paced.set(n, []);
     samples.close.set(n, []);
     samples.gbps.set(n, []);
     samples.udp.set(n, []);
@@ -304,8 +313,9 @@ async function traffic(): Promise<string> {
   for (let round = 0; round < ROUNDS; round++) {
     for (let j = 0; j < names.length; j++) {
       const n = names[(j + round) % names.length]!;
-      console.error(`· round ${round + 1}/${ROUNDS} ${n}: keep-alive -c${CONNECTIONS} and -c1, Connection: close, 1 GiB${targets[n].udp ? ', UDP' : ''}`);
+      console.error(`· round ${round + 1}/${ROUNDS} ${n}: keep-alive -c${CONNECTIONS}, paced and -c1, Connection: close, 1 GiB${targets[n].udp ? ', UDP' : ''}`);
       samples.keep.get(n)!.push(measured(n, false));
+      samples.paced.get(n)!.push(wrk(targets[n].http, false, CONNECTIONS, true));
       samples.one.get(n)!.push(wrk(targets[n].http, false, 1));
       samples.close.get(n)!.push(measured(n, true));
       samples.gbps.get(n)!.push(await bulk(targets[n].bulk[0], targets[n].bulk[1], 2 ** 30));
@@ -317,6 +327,7 @@ async function traffic(): Promise<string> {
   const medWrk = (rs: WrkResult[]): WrkResult => ({ rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), errors: rs.map((r) => r.errors).filter(Boolean).join('; '), requests: med(rs.map((r) => r.requests)) });
   const keep = {} as Record<Name, WrkResult>;
   const one = {} as Record<Name, WrkResult>;
+  const paced = {} as Record<Name, WrkResult>;
   const close = {} as Record<Name, WrkResult>;
   const gbps = {} as Record<Name, number>;
   const udp = {} as Record<Name, number>;
@@ -324,6 +335,7 @@ async function traffic(): Promise<string> {
   for (const n of names) {
     keep[n] = medWrk(samples.keep.get(n)!);
     one[n] = medWrk(samples.one.get(n)!);
+    paced[n] = medWrk(samples.paced.get(n)!);
     close[n] = medWrk(samples.close.get(n)!);
     gbps[n] = med(samples.gbps.get(n)!);
     udp[n] = med(samples.udp.get(n)!);
@@ -334,7 +346,8 @@ async function traffic(): Promise<string> {
   const row = (label: string, v: (n: Name) => number, digits = 0) => [label, ...names.map((n) => fmt(v(n), digits)), ratio(v('knet'), v('haproxy')), ratio(v('knet'), v('direct'))];
   const md = [
     `Traffic, median of ${ROUNDS} interleaved rounds: wrk 4.1 \`-t1 -c${CONNECTIONS} -d${SECONDS}s --latency\` (GET of a 3-byte body from 10 Node HTTP backends on 127.125.0.1-10, round robin), ` +
-      `the same with \`-c1\` (one request at a time: latency without queueing) and with \`-H 'Connection: close'\`, one 1 GiB TCP stream read by a Node client, UDP echo with 32 datagrams of 64 B in flight. ` +
+      `the same paced (\`-s pace.lua\`: each connection waits ${PACE_MS} ms after a response before its next request, so all three get the same offered load, about a third of saturation), ` +
+      `with \`-c1\` (one request at a time: latency without queueing) and with \`-H 'Connection: close'\`, one 1 GiB TCP stream read by a Node client, UDP echo with 32 datagrams of 64 B in flight. ` +
       `knet = @knet/dataplane in its own Node process (as the proxy runs it), TCP on its ${knetEngine} engine; HAProxy ${/version (\S+)/.exec(spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? ''} \`mode tcp\`, \`nbthread 1\`. ` +
       `Everything shares the machine's cores. HAProxy does not proxy UDP.` +
       (idle ? ` Idle connections: ${IDLE} TCP connections from ${IDLE_SOURCES.split(',').length} 127.126.0.x source addresses through each fresh proxy, in turn, to a backend that holds them without a byte; RSS (VmRSS) read once the backend holds all ${IDLE}.` +
@@ -345,6 +358,9 @@ async function traffic(): Promise<string> {
       row('keep-alive req/s', (n) => keep[n].rps),
       row('keep-alive p50 ms', (n) => keep[n].p50, 2),
       row('keep-alive p99 ms', (n) => keep[n].p99, 2),
+      row(`keep-alive -c${CONNECTIONS} paced req/s (same offered load for all)`, (n) => paced[n].rps),
+      row(`keep-alive -c${CONNECTIONS} paced p50 ms`, (n) => paced[n].p50, 3),
+      row(`keep-alive -c${CONNECTIONS} paced p99 ms`, (n) => paced[n].p99, 3),
       row('keep-alive -c1 p50 ms', (n) => one[n].p50, 3),
       row('keep-alive -c1 p99 ms', (n) => one[n].p99, 3),
       row('Connection: close req/s (new conns/s)', (n) => close[n].rps),
@@ -358,9 +374,10 @@ async function traffic(): Promise<string> {
       ...(idle && IDLE !== IDLE_WANTED ? [[`proxy RSS with ${IDLE_WANTED} idle connections, MB, extrapolated linearly`, 'n/a', fmt(atWanted(idle.knet), 0), fmt(atWanted(idle.haproxy), 0), ratio(atWanted(idle.knet), atWanted(idle.haproxy)), 'n/a']] : []),
     ]),
     '',
-    `Added latency over direct, keep-alive, at -c1 (the hop's own cost: one request at a time, no queue) p50 / p99: ` +
-      `knet ${fmt(one.knet.p50 - one.direct.p50, 3)} / ${fmt(one.knet.p99 - one.direct.p99, 3)} ms, HAProxy ${fmt(one.haproxy.p50 - one.direct.p50, 3)} / ${fmt(one.haproxy.p99 - one.direct.p99, 3)} ms. ` +
-      `At -c${CONNECTIONS} (the issue's figure) p99: knet ${fmt(keep.knet.p99 - keep.direct.p99, 2)} ms, HAProxy ${fmt(keep.haproxy.p99 - keep.direct.p99, 2)} ms; ` +
+    `Added latency over direct, keep-alive, p50 / p99 (target p99 ≤ 0.5 ms): ` +
+      `at -c${CONNECTIONS} paced (equal offered load) knet ${fmt(paced.knet.p50 - paced.direct.p50, 3)} / ${fmt(paced.knet.p99 - paced.direct.p99, 3)} ms, HAProxy ${fmt(paced.haproxy.p50 - paced.direct.p50, 3)} / ${fmt(paced.haproxy.p99 - paced.direct.p99, 3)} ms; ` +
+      `at -c1 (the hop's own cost: one request at a time, no queue) knet ${fmt(one.knet.p50 - one.direct.p50, 3)} / ${fmt(one.knet.p99 - one.direct.p99, 3)} ms, HAProxy ${fmt(one.haproxy.p50 - one.direct.p50, 3)} / ${fmt(one.haproxy.p99 - one.direct.p99, 3)} ms. ` +
+      `At -c${CONNECTIONS} unpaced (saturation) p99: knet ${fmt(keep.knet.p99 - keep.direct.p99, 2)} ms, HAProxy ${fmt(keep.haproxy.p99 - keep.direct.p99, 2)} ms; ` +
       `there wrk, the backends and the proxy share 2 cores, so most of it is requests queued while the proxy holds a core the others need ` +
       `(mean latency = ${CONNECTIONS} / req/s: ${names.map((n) => `${n} ${fmt((CONNECTIONS / keep[n].rps) * 1000, 2)} ms`).join(', ')}). ` +
       `Peak RSS: knet data plane ${fmt(knetRss, 0)} MiB, HAProxy ${fmt(haproxyRss, 0)} MiB. ` +
