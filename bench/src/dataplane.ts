@@ -121,11 +121,10 @@ const CONNECTIONS = 50;
  * equal load is the proxy's added latency; at saturation (the unpaced run) it is mostly queueing behind the CPU.
  */
 const PACE_MS = 4;
-const PACE_SCRIPT = join(mkdtempSync(join(tmpdir(), 'bench-wrk-')), 'pace.lua');
-writeFileSync(PACE_SCRIPT, `function delay()\n  return ${PACE_MS}\nend\n`);
 
-function wrk(url: string, close: boolean, connections = CONNECTIONS, paced = false): WrkResult {
-  const args = ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), ...(paced ? ['-s', PACE_SCRIPT] : []), url];
+/** `script`: a wrk Lua script (the paced run's). */
+function wrk(url: string, close: boolean, connections = CONNECTIONS, script?: string): WrkResult {
+  const args = ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), ...(script ? ['-s', script] : []), url];
   const r = spawnSync('wrk', args, { encoding: 'utf8' });
   const out = r.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -263,6 +262,8 @@ async function traffic(): Promise<string> {
     { key: 'bench/idle', address: KNET_VIP, port: 9100, protocol: 'TCP', backends: [be('127.125.0.1', ports.holdPort)] },
   ];
   const tableFile = join(dir, 'table.json');
+  const paceScript = join(dir, 'pace.lua');
+  writeFileSync(paceScript, `function delay()\n  return ${PACE_MS}\nend\n`);
   writeFileSync(tableFile, JSON.stringify(entries));
   const prof = CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE] : [];
   const knet = await start(process.execPath, [...prof, here('./dataplane-child.js'), tableFile], (l) => l.includes('"ready"'));
@@ -315,7 +316,7 @@ async function traffic(): Promise<string> {
       const n = names[(j + round) % names.length]!;
       console.error(`· round ${round + 1}/${ROUNDS} ${n}: keep-alive -c${CONNECTIONS}, paced and -c1, Connection: close, 1 GiB${targets[n].udp ? ', UDP' : ''}`);
       samples.keep.get(n)!.push(measured(n, false));
-      samples.paced.get(n)!.push(wrk(targets[n].http, false, CONNECTIONS, true));
+      samples.paced.get(n)!.push(wrk(targets[n].http, false, CONNECTIONS, paceScript));
       samples.one.get(n)!.push(wrk(targets[n].http, false, 1));
       samples.close.get(n)!.push(measured(n, true));
       samples.gbps.get(n)!.push(await bulk(targets[n].bulk[0], targets[n].bulk[1], 2 ** 30));
