@@ -28,8 +28,7 @@ const seconds = Number(values.seconds);
 const ns = 'bench';
 
 /** The apiserver's histogram of synced commit durations: cumulative counts by upper bound in seconds. */
-async function storeCommits(url: string, histogram = 'knet_store_commit_duration_seconds'): Promise<Map<number, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+function storeCommits(text: string, histogram = 'knet_store_commit_duration_seconds'): Map<number, number> {
   const buckets = new Map<number, number>();
   for (const m of text.matchAll(new RegExp(`^${histogram}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   return buckets;
@@ -51,9 +50,13 @@ async function sliceMismatches(client: KubeClient): Promise<number> {
   return wrong;
 }
 
+/** The apiserver's metrics; one scrape for everything: each resets its event loop lag. */
+async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
 /** The apiserver's default Node.js metrics: event loop lag since the last scrape, and GC time by kind. */
-async function runtimeMetrics(url: string): Promise<{ lagMaxMs: number; lagP99Ms: number; gc: Map<string, number> }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+function runtimeMetrics(text: string): { lagMaxMs: number; lagP99Ms: number; gc: Map<string, number> } {
   const val = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
   const gc = new Map<string, number>();
   for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count|bucket)\{(?:le="([^"]+)",)?kind="(\w+)"(?:,le="([^"]+)")?\} (\S+)$/gm)) {
@@ -147,9 +150,10 @@ try {
       } catch { /* aborted */ }
     })();
     const flips = rate * seconds;
-    const commits0 = await storeCommits(cp.url);
-    const waits0 = await storeCommits(cp.url, 'knet_store_commit_wait_seconds');
-    const runtime0 = await runtimeMetrics(cp.url);
+    const metrics0 = await scrape(cp.url);
+    const commits0 = storeCommits(metrics0);
+    const waits0 = storeCommits(metrics0, 'knet_store_commit_wait_seconds');
+    const runtime0 = runtimeMetrics(metrics0);
     const written0 = writeBytes(cp.apiserverPid);
     const faults0 = [cp.apiserverPid, ctl.pid, process.pid].map(majorFaults);
     const benchLag = monitorEventLoopDelay({ resolution: 5 });
@@ -186,10 +190,11 @@ try {
     // CPU time per flip does not depend on what else the machine runs, unlike the latencies.
     const benchCpu = process.cpuUsage(cpu0[2]);
     const cpuPerFlip = [cpuMs(cp.apiserverPid) - cpu0[0], cpuMs(ctl.pid) - cpu0[1], (benchCpu.user + benchCpu.system) / 1000].map((ms) => fmt(ms / flips, 2));
-    const commits = diffCommits(await storeCommits(cp.url), commits0);
-    const waits = diffCommits(await storeCommits(cp.url, 'knet_store_commit_wait_seconds'), waits0);
+    const metrics1 = await scrape(cp.url);
+    const commits = diffCommits(storeCommits(metrics1), commits0);
+    const waits = diffCommits(storeCommits(metrics1, 'knet_store_commit_wait_seconds'), waits0);
     const written = writeBytes(cp.apiserverPid) - written0;
-    const runtime = await runtimeMetrics(cp.url);
+    const runtime = runtimeMetrics(metrics1);
     // Fewer slice writes than flips is fine when flips coalesced (two of one Service in one sync, or a Pod
     // flipped back before its sync); a lost change is not: the slices must end up as the Pods are.
     const mismatches = await until('slices to agree with the Pods', async () => (await sliceMismatches(client)) === 0 || undefined, 10_000, 200).then(() => 0, () => sliceMismatches(client));
