@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { EndpointSlice, Pod } from '@knet/api';
 import { KubeClient, resources } from '@knet/client';
 import { startControlPlane } from '@knet/apiserver-app/testing';
@@ -13,6 +14,7 @@ import { componentNodeFlags } from '@knet/knet-app/testing';
 import { fileURLToPath } from 'node:url';
 import { cpuMs, fmt, machine, runConcurrently, summarize, table, writeSection } from './results.js';
 import { until } from '@knet/component/testing';
+import { LatencyBreakdown, wallMs, type Flip } from './controller-latency.js';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../apps/controller/dist/main.js', import.meta.url));
 
@@ -26,10 +28,9 @@ const seconds = Number(values.seconds);
 const ns = 'bench';
 
 /** The apiserver's histogram of synced commit durations: cumulative counts by upper bound in seconds. */
-async function storeCommits(url: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+function storeCommits(text: string, histogram = 'knet_store_commit_duration_seconds'): Map<number, number> {
   const buckets = new Map<number, number>();
-  for (const m of text.matchAll(/^knet_store_commit_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  for (const m of text.matchAll(new RegExp(`^${histogram}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   return buckets;
 }
 
@@ -38,9 +39,56 @@ function diffCommits(after: Map<number, number>, before: Map<number, number>): {
   return { all: d(Infinity), over: (seconds) => d(Infinity) - d(seconds) };
 }
 
+/** Endpoints in the bench's slices whose ready condition is not their Pod's Ready condition. */
+async function sliceMismatches(client: KubeClient): Promise<number> {
+  const pods = await client.list<Pod>(resources.pods, { namespace: ns });
+  const ready = new Map(pods.items.map((p) => [p.metadata.name, p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True']));
+  let wrong = 0;
+  for (const s of (await client.list<EndpointSlice>(resources.endpointslices, { namespace: ns })).items) {
+    for (const e of s.endpoints ?? []) if ((e.conditions?.ready ?? false) !== ready.get(e.targetRef?.name ?? '')) wrong++;
+  }
+  return wrong;
+}
+
+/** The apiserver's metrics; one scrape for everything: each resets its event loop lag. */
+async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
+/** The apiserver's default Node.js metrics: event loop lag since the last scrape, and GC time by kind. */
+function runtimeMetrics(text: string): { lagMaxMs: number; lagP99Ms: number; gc: Map<string, number> } {
+  const val = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  const gc = new Map<string, number>();
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count|bucket)\{(?:le="([^"]+)",)?kind="(\w+)"(?:,le="([^"]+)")?\} (\S+)$/gm)) {
+    gc.set(`${m[3]} ${m[1]}${m[2] ?? m[4] ? ` ${m[2] ?? m[4]}` : ''}`, Number(m[5]));
+  }
+  return { lagMaxMs: val('nodejs_eventloop_lag_max_seconds'), lagP99Ms: val('nodejs_eventloop_lag_p99_seconds'), gc };
+}
+
+/** Major page faults of a process so far (pages read back from disk: a stalled process). */
+function majorFaults(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[9]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Bytes a process has had written to disk so far (/proc/<pid>/io). */
+function writeBytes(pid: number | undefined): number {
+  try {
+    return Number(/^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 const podIP = (k: number) => `127.244.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 
-const cp = await startControlPlane();
+// KNET_BENCH_PROF=dir: CPU profiles of the apiserver and the controller; KNET_BENCH_DATA=dir keeps the store (its LevelDB LOG).
+const profFlags = process.env.KNET_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KNET_BENCH_PROF}`] : [];
+const cp = await startControlPlane({ apiserverNodeFlags: profFlags, ...(process.env.KNET_BENCH_DATA ? { dataDir: process.env.KNET_BENCH_DATA } : {}) });
 const client = new KubeClient({ server: cp.url }, { connections: 32 });
 try {
   await client.create(resources.namespaces, undefined, { metadata: { name: ns } });
@@ -73,8 +121,12 @@ try {
     } catch { /* aborted */ }
   })();
   const t1 = Date.now();
-  const ctl = spawn(process.execPath, [...componentNodeFlags.controller, ...(process.env.KNET_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KNET_BENCH_PROF}`] : []), CONTROLLER_MAIN, '--server', cp.url, '--healthz-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  ctl.stdout!.resume();
+  // At debug level the controller logs the times of each slice update: the latency breakdown
+  // (it costs the controller ~0.2 ms CPU per flip; KNET_BENCH_TRACE=0 runs it at info).
+  const breakdown = new LatencyBreakdown();
+  const traceFlags = process.env.KNET_BENCH_TRACE === '0' ? [] : ['--log-level', 'debug'];
+  const ctl = spawn(process.execPath, [...componentNodeFlags.controller, ...profFlags, ...(process.env.KNET_BENCH_TRACE_GC ? ['--trace-gc'] : []), CONTROLLER_MAIN, '--server', cp.url, '--healthz-port', '0', ...traceFlags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  ctl.stdout!.on('data', (chunk: Buffer) => breakdown.controllerOutput(chunk));
   try {
     await until('every slice full', () => fullSlices.size >= S || undefined, 300_000);
     const initialSync = lastFull - t1;
@@ -89,12 +141,26 @@ try {
       try {
         for await (const ev of client.watch<EndpointSlice>(resources.endpointslices, { namespace: ns, resourceVersion: start.metadata.resourceVersion, signal: ac.signal })) {
           const tt = ev.object.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'];
-          if (ev.type === 'MODIFIED' && tt) latencies.push(Date.now() - Date.parse(tt));
+          if (ev.type === 'MODIFIED' && tt) {
+            const at = wallMs();
+            latencies.push(at - Date.parse(tt));
+            breakdown.sliceSeen(ev.object.metadata?.labels?.['kubernetes.io/service-name'] ?? '', Date.parse(tt), at);
+          }
         }
       } catch { /* aborted */ }
     })();
     const flips = rate * seconds;
-    const commits0 = await storeCommits(cp.url);
+    const metrics0 = await scrape(cp.url);
+    const commits0 = storeCommits(metrics0);
+    const waits0 = storeCommits(metrics0, 'knet_store_commit_wait_seconds');
+    const runtime0 = runtimeMetrics(metrics0);
+    const written0 = writeBytes(cp.apiserverPid);
+    const faults0 = [cp.apiserverPid, ctl.pid, process.pid].map(majorFaults);
+    const benchLag = monitorEventLoopDelay({ resolution: 5 });
+    benchLag.enable();
+    let benchGcMax = 0;
+    const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) benchGcMax = Math.max(benchGcMax, e.duration); });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const cpu0 = [cpuMs(cp.apiserverPid), cpuMs(ctl.pid), process.cpuUsage()] as const;
     const tf = Date.now();
     const inflight: Promise<void>[] = [];
@@ -109,8 +175,14 @@ try {
         const name = `p${Math.floor(n / P)}-${n % P}`;
         const pod = await client.get<Pod>(resources.pods, ns, name);
         const ready = pod.status?.conditions?.[0]?.status === 'True';
-        pod.status = { ...pod.status, conditions: [{ type: 'Ready', status: ready ? 'False' : 'True', lastTransitionTime: new Date().toISOString() }] };
-        try { await client.update(resources.pods, ns, pod, { subresource: 'status' }); } catch { /* conflict with a concurrent flip */ }
+        const now = new Date();
+        pod.status = { ...pod.status, conditions: [{ type: 'Ready', status: ready ? 'False' : 'True', lastTransitionTime: now.toISOString() }] };
+        const flip: Flip = { service: `s${Math.floor(n / P)}`, trigger: now.getTime(), putSent: wallMs() };
+        breakdown.flip(flip);
+        try {
+          await client.update(resources.pods, ns, pod, { subresource: 'status' });
+          flip.putAcked = wallMs();
+        } catch { /* conflict with a concurrent flip */ }
       })());
     }
     await Promise.all(inflight);
@@ -118,7 +190,14 @@ try {
     // CPU time per flip does not depend on what else the machine runs, unlike the latencies.
     const benchCpu = process.cpuUsage(cpu0[2]);
     const cpuPerFlip = [cpuMs(cp.apiserverPid) - cpu0[0], cpuMs(ctl.pid) - cpu0[1], (benchCpu.user + benchCpu.system) / 1000].map((ms) => fmt(ms / flips, 2));
-    const commits = diffCommits(await storeCommits(cp.url), commits0);
+    const metrics1 = await scrape(cp.url);
+    const commits = diffCommits(storeCommits(metrics1), commits0);
+    const waits = diffCommits(storeCommits(metrics1, 'knet_store_commit_wait_seconds'), waits0);
+    const written = writeBytes(cp.apiserverPid) - written0;
+    const runtime = runtimeMetrics(metrics1);
+    // Fewer slice writes than flips is fine when flips coalesced (two of one Service in one sync, or a Pod
+    // flipped back before its sync); a lost change is not: the slices must end up as the Pods are.
+    const mismatches = await until('slices to agree with the Pods', async () => (await sliceMismatches(client)) === 0 || undefined, 10_000, 200).then(() => 0, () => sliceMismatches(client));
     ac.abort();
     await watching;
     const lat = summarize(latencies);
@@ -128,13 +207,29 @@ try {
       [`initial sync: ${S} Services × ${P} pods, controller start → last slice written (s)`, fmt(initialSync / 1000, 2), '≤ 3', initialSync <= 3000 ? 'yes' : 'no'],
       [`Ready change → EndpointSlice write, ${rate} flips/s for ${seconds} s, p50 / p99 (ms)`, `${fmt(lat.p50, 0)} / ${fmt(lat.p99, 0)}`, 'p99 ≤ 50', lat.p99 <= 50 ? 'yes' : 'no'],
       ['slice writes seen / flips', `${latencies.length} / ${flips}`, '', ''],
+      ['endpoints whose readiness differs from their Pod\'s after the flips', String(mismatches), '0', mismatches === 0 ? 'yes' : 'no'],
       ['controller peak RSS (MiB)', fmt(rssKB / 1024, 0), '', ''],
       ['CPU time per flip, apiserver / controller / bench (ms)', cpuPerFlip.join(' / '), '', ''],
       ['apiserver synced commits during the flips: all / > 10 ms / > 25 ms / > 50 ms / > 100 ms', [commits.all, ...[0.01, 0.025, 0.05, 0.1].map(commits.over)].join(' / '), '', ''],
     ];
     // The machine may be shared: the 1-minute load average says how much the numbers were disturbed.
-    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()} · load average ${loadavg()[0].toFixed(1)}\n\n${table(rows)}\n\nInitial sync is timed from the controller's spawn to the watch event of the last slice to fill (events, not list polling, so the bench does not load the apiserver). Latency is measured from the pod's Ready change (the slice's \`endpoints.kubernetes.io/last-change-trigger-time\`) to the slice's MODIFIED event on a watch. Each flip waits for two synced commits in turn (the Pod's status, then the slice), and a write that arrives while a commit is syncing waits for it: one slow sync of the disk (see the commits row, from the apiserver's \`knet_store_commit_duration_seconds\`) delays every flip in flight.`;
+    const stages = breakdown.report();
+    const body = `Command: \`npm run bench:controller\` · ${new Date().toISOString()} · ${machine()} · load average ${loadavg()[0].toFixed(1)}\n\n${table(rows)}\n\n` +
+      'Initial sync is timed from the controller\'s spawn to the watch event of the last slice to fill (events, not list polling, so the bench does not load the apiserver). ' +
+      'Latency is measured from the pod\'s Ready change (the slice\'s `endpoints.kubernetes.io/last-change-trigger-time`) to the slice\'s MODIFIED event on a watch. ' +
+      'Fewer slice writes than flips is coalescing (two flips of one Service in one sync, or a Pod flipped back before its sync); the endpoints row checks that no change was lost. ' +
+      'Each flip waits for two synced commits in turn (the Pod\'s status, then the slice), and a write that arrives while a commit is syncing waits for it: one slow sync of the disk ' +
+      '(see the commits row, from the apiserver\'s `knet_store_commit_duration_seconds`) delays every flip in flight.' +
+      (stages.length === 0 ? '' : `\n\nWhere the time goes, per flip: the bench's timestamps joined with the controller's debug trace of each slice update (Pod event seen, sync started, update sent and answered; \`KNET_BENCH_TRACE=0\` runs the controller at info instead).\n\n${table(stages)}`);
     console.log(body);
+    console.log(`flips started at ${tf} (epoch ms)`);
+    console.log(`slowest flips:\n${breakdown.slowest(15).join('\n')}`);
+    const gcDiff = [...runtime.gc].filter(([k]) => !k.includes(' bucket') || /bucket (0\.01|0\.1|\+Inf)$/.test(k)).map(([k, v]) => `${k}=${fmt((v - (runtime0.gc.get(k) ?? 0)) * (k.endsWith('sum') ? 1000 : 1), 0)}`);
+    console.log(`apiserver during the flips: event loop lag max ${fmt(runtime.lagMaxMs, 0)} ms, p99 ${fmt(runtime.lagP99Ms, 0)} ms; disk writes ${fmt(written / flips / 1024, 1)} KiB per flip; GC (ms, counts by bucket le) ${gcDiff.join(' ')}`);
+    gcObserver.disconnect();
+    console.log(`major page faults during the flips, apiserver / controller / bench: ${[cp.apiserverPid, ctl.pid, process.pid].map((p, i) => majorFaults(p) - faults0[i]).join(' / ')}`);
+    console.log(`apiserver commits whose oldest write waited > 10 / 25 / 50 / 100 ms to start: ${[0.01, 0.025, 0.05, 0.1].map(waits.over).join(' / ')}`);
+    console.log(`bench event loop delay during the flips: p99 ${fmt(benchLag.percentile(99) / 1e6, 0)} ms, max ${fmt(benchLag.max / 1e6, 0)} ms; longest GC pause ${fmt(benchGcMax, 0)} ms`);
     writeSection('bench:controller — endpoints controller', body);
   } finally {
     ctl.kill('SIGTERM');

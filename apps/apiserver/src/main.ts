@@ -179,7 +179,10 @@ async function main(): Promise<void> {
   const advertise = flags.advertiseAddress ?? (listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host);
 
   const metrics = new ApiMetrics(true);
-  const store = await Store.open(flags.dataDir, { watchWindow, onCommit: (seconds) => metrics.storeCommits.observe(seconds) });
+  const store = await Store.open(flags.dataDir, { watchWindow, onCommit: (seconds, _writes, waited) => {
+    metrics.storeCommits.observe(seconds);
+    metrics.storeCommitWaits.observe(waited);
+  } });
   const ipam = new IpamClient(flags.ipam, { deadlineMs: ipamTimeoutMs, ...(ipamCredentials ? { credentials: ipamCredentials } : {}) });
   const server = new ApiServer({
     store, ipam, log, advertiseAddress: advertise, bookmarkIntervalMs: bookmarkMs, maxWatchBufferedEvents: watchBuffer,

@@ -31,6 +31,13 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly storeCommitWaits = new Histogram({
+    name: 'knet_store_commit_wait_seconds',
+    help: 'How long the oldest write of a group commit waited for it to start (behind the commit before it, or a busy event loop).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

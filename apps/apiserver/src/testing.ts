@@ -18,6 +18,8 @@ export interface ControlPlaneOptions {
   nodePortRange?: string;
   /** Extra apiserver flags, e.g. ['--watch-bookmark-interval', '200ms']. */
   apiserverArgs?: string[];
+  /** Node.js flags for the apiserver process, e.g. ['--cpu-prof'] in a benchmark. */
+  apiserverNodeFlags?: string[];
   /** Milliseconds to wait for both processes to be ready; default 30 s. */
   startTimeoutMs?: number;
   /**
@@ -54,8 +56,8 @@ export const IPAM_MAIN = fileURLToPath(new URL('../../ipam/dist/main.js', import
 
 interface Proc { child: ChildProcess; output: string[] }
 
-function startProcess(script: string, args: string[], readyKey: string, timeoutMs: number): Promise<{ proc: Proc; value: string }> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(script: string, args: string[], readyKey: string, timeoutMs: number, nodeFlags: string[] = []): Promise<{ proc: Proc; value: string }> {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const proc = { child, output };
   return new Promise((resolve, reject) => {
@@ -193,7 +195,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         '--listen', url ? url.replace(/^https?:\/\//, '') : '127.0.0.1:0', '--data-dir', dataDir, '--ipam', ipamAddress,
         '--service-cluster-ip-range', cidr, '--advertise-address', '127.0.0.1', ...(creds ? apiserverTlsFlags(creds) : []),
         ...(opts.apiserverArgs ?? []),
-      ], 'url', timeoutMs);
+      ], 'url', timeoutMs, opts.apiserverNodeFlags);
       apiserver = a.proc;
       procs.push(a.proc);
       url = a.value;

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { EndpointSlice, Endpoints, KubeObject, Node, Pod, Service } from '@knet/api';
 import { Informer, isConflict, isNotFound, objectKey, resources, type KubeClient, type Logger } from '@knet/client';
 import {
+  AnnotationLastChangeTriggerTime,
   ControllerName,
   LabelManagedBy,
   LabelServiceName,
@@ -25,6 +26,7 @@ import {
 import { LoadBalancerSync, type LoadBalancerAllocator } from './load-balancer-sync.js';
 import type { ControllerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import { SyncTracer, wallMs, type WriteTrace } from './sync-trace.js';
 import { WriteTracker } from './write-tracker.js';
 
 export type { LoadBalancerAllocator };
@@ -74,6 +76,8 @@ export class EndpointsController {
   private readonly log: Logger;
   /** Aborts in-flight API calls when the controller stops. */
   private readonly stopping = new AbortController();
+  /** Times logged at debug with each slice update. */
+  private readonly tracer = new SyncTracer();
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -105,7 +109,7 @@ export class EndpointsController {
     if (this.synced || this.stopped) return;
     this.synced = true;
     this.queueLeftovers();
-    const n = Math.max(1, this.opts.concurrentSyncs ?? 32);
+    const n = Math.max(1, this.opts.concurrentSyncs ?? 64);
     for (let i = 0; i < n; i++) this.workers.push(this.worker());
   }
 
@@ -147,7 +151,11 @@ export class EndpointsController {
       if (old && !podChanged(old, pod)) return;
       const keys = new Set(this.servicesSelecting(pod));
       if (old && !sameLabels(old, pod)) for (const k of this.servicesSelecting(old)) keys.add(k);
-      for (const k of keys) this.enqueue(k, this.opts.batchPeriodMs);
+      const at = wallMs();
+      for (const k of keys) {
+        this.tracer.podEvent(k, at);
+        this.enqueue(k, this.opts.batchPeriodMs);
+      }
     };
     this.pods
       .on('add', (p) => podEvent(p))
@@ -250,6 +258,7 @@ export class EndpointsController {
       if (key === undefined) return;
       this.opts.metrics?.queueDepth.set(this.queue.length);
       const end = this.opts.metrics?.syncDuration.startTimer();
+      this.tracer.busyWorkers++;
       try {
         await this.sync(key);
         this.queue.forget(key);
@@ -282,6 +291,7 @@ export class EndpointsController {
           this.queue.forget(key);
         }
       } finally {
+        this.tracer.busyWorkers--;
         end?.();
         this.queue.done(key);
       }
@@ -297,16 +307,21 @@ export class EndpointsController {
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const svc = this.services.get(namespace, name);
+    const trace = this.tracer.begin(key);
     if (svc) {
       this.orphans.delete(key);
       this.deferred.delete(key);
-      if (this.writes.isStale(key)) throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
+      if (this.writes.isStale(key)) {
+        this.tracer.deferred(key, trace);
+        throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
+      }
     }
+    this.tracer.proceed(key);
     this.writes.beginSync(key);
     try {
       if (!svc) return await this.syncDeleted(key, namespace, name);
       // The load balancer status goes its own way: a slow or absent ipam must not hold up endpoints.
-      const results = await Promise.allSettled([this.loadBalancers.sync(key, svc), this.syncEndpoints(key, svc)]);
+      const results = await Promise.allSettled([this.loadBalancers.sync(key, svc), this.syncEndpoints(key, svc, trace)]);
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     } finally {
       // Someone else changed this Service's objects meanwhile: the queue runs it again once done.
@@ -314,7 +329,7 @@ export class EndpointsController {
     }
   }
 
-  private async syncEndpoints(key: string, svc: Service): Promise<void> {
+  private async syncEndpoints(key: string, svc: Service, trace: WriteTrace): Promise<void> {
     const namespace = svc.metadata.namespace ?? '';
     const name = svc.metadata.name ?? '';
     if (hasManagedEndpoints(svc)) {
@@ -333,7 +348,7 @@ export class EndpointsController {
       // Two controllers in Kubernetes: their writes go out side by side, the slices first: they are what
       // proxies and DNS read, and a request sent first is likelier to make the apiserver's current commit batch.
       const results = await Promise.allSettled([
-        this.applyPlan(key, namespace, plan),
+        this.applyPlan(key, namespace, plan, trace),
         desired ? this.writeEndpoints(key, this.endpoints.get(namespace, name), desired) : Promise.resolve(),
       ]);
       for (const r of results) if (r.status === 'rejected') throw r.reason;
@@ -370,7 +385,7 @@ export class EndpointsController {
     this.count('Endpoints', w.action);
   }
 
-  private async applyPlan(key: string, namespace: string, plan: SlicePlan): Promise<void> {
+  private async applyPlan(key: string, namespace: string, plan: SlicePlan, trace?: WriteTrace): Promise<void> {
     const { client } = this.opts;
     for (const s of plan.create) {
       const created = await client.create<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
@@ -378,7 +393,12 @@ export class EndpointsController {
       this.count('EndpointSlice', 'create');
     }
     for (const s of plan.update) {
+      const sent = wallMs();
       const updated = await client.update<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
+      if (trace) {
+        const triggerTime = s.metadata.annotations?.[AnnotationLastChangeTriggerTime];
+        this.log.debug({ key, slice: s.metadata.name, triggerTime, ...trace, sent, acked: wallMs() }, 'EndpointSlice updated');
+      }
       this.expectWritten(key, 'slices', updated);
       this.count('EndpointSlice', 'update');
     }

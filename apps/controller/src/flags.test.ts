@@ -5,7 +5,7 @@ const argv = (...a: string[]) => ['node', 'main.js', ...a];
 
 test('defaults follow kube-controller-manager (more concurrent syncs)', (t) => {
   const f = parseFlags(argv('--server', 'http://127.0.0.1:6443'));
-  t.like(f, { server: 'http://127.0.0.1:6443', concurrentSyncs: 32, maxEndpointsPerSlice: 100, healthzPort: 10257, batchPeriodMs: 0, logLevel: 'info' });
+  t.like(f, { server: 'http://127.0.0.1:6443', concurrentSyncs: 64, maxEndpointsPerSlice: 100, healthzPort: 10257, batchPeriodMs: 0, logLevel: 'info' });
   t.is(f.ipam, undefined);
 });
 

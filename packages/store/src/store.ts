@@ -59,7 +59,20 @@ interface WriterView {
   get(resource: string, namespace: string, name: string): KubeObject | undefined;
 }
 
+/** An event entry as stored: the object's key and prev; `object` only in entries of earlier versions. */
+interface StoredEntry {
+  rv: number;
+  type: LogEntry['type'];
+  resource: string;
+  namespace?: string;
+  name?: string;
+  object?: KubeObject;
+  prev?: KubeObject;
+}
+
 interface PendingWrite {
+  /** performance.now() when queued: the commit reports how long its oldest write waited to start. */
+  queuedAt: number;
   decide(view: WriterView, rv: number): Outcome;
   resolve(obj: KubeObject): void;
   reject(err: unknown): void;
@@ -137,20 +150,50 @@ export class Store {
     // The log is contiguous up to the counter; keep the newest `capacity` entries
     // (the window may have shrunk since the last run) and drop the rest on disk.
     const first = Math.max(1, this.rv - this.window.capacity + 1);
-    const entries: LogEntry[] = [];
+    let stored: StoredEntry[] = [];
     for await (const [key, value] of this.db.iterator({ gte: eventKey(first), lt: EVENT_END })) {
       const rv = parseEventKey(key);
       if (rv === undefined || rv > this.rv) throw storageError(`store is corrupt: bad event key ${JSON.stringify(key)}`);
-      const e = parseStored(value, key) as unknown as Omit<LogEntry, 'rv'>;
-      const entry: LogEntry = { rv, type: e.type, resource: e.resource, object: this.sharedCopy(e.resource, e.object) };
-      if (e.prev !== undefined) entry.prev = this.sharedCopy(e.resource, e.prev);
-      if (entries.length > 0 && entries[entries.length - 1].rv + 1 !== rv) entries.length = 0; // keep the gap-free tail
-      entries.push(entry);
+      const e = parseStored(value, key) as unknown as StoredEntry;
+      e.rv = rv;
+      if (stored.length > 0 && stored[stored.length - 1].rv + 1 !== rv) stored = []; // keep the gap-free tail
+      stored.push(e);
     }
-    if (entries.length > 0 && entries[entries.length - 1].rv === this.rv) {
-      for (const e of entries) this.window.push(e);
+    if (stored.length > 0 && stored[stored.length - 1].rv === this.rv) {
+      for (const e of this.rebuildEntries(stored)) this.window.push(e);
     }
     await this.db.clear({ gte: EVENT_PREFIX, lt: eventKey(first) });
+  }
+
+  /**
+   * The window's entries from the stored log, oldest first. An entry stores its object's state
+   * before the write (prev) but not after it: that is the prev of the key's next entry, or the
+   * current object, or (DELETED) prev at the deleting resourceVersion. So they are rebuilt from
+   * the newest back; the entries before one that cannot be (not expected) are left out of the window.
+   * Entries written before this format carry their object and are taken as they are.
+   */
+  private rebuildEntries(stored: StoredEntry[]): LogEntry[] {
+    const later = new Map<string, KubeObject | undefined>(); // object key → state before the entries walked so far
+    const entries: LogEntry[] = [];
+    for (let i = stored.length - 1; i >= 0; i--) {
+      const e = stored[i];
+      const prev = e.prev === undefined ? undefined : this.sharedCopy(e.resource, e.prev);
+      let object: KubeObject | undefined;
+      if (e.object !== undefined) {
+        object = this.sharedCopy(e.resource, e.object);
+      } else if (e.type === 'DELETED') {
+        object = prev && withResourceVersion(prev, String(e.rv));
+      } else {
+        const key = objectKey(e.resource, e.namespace ?? '', e.name ?? '');
+        object = later.has(key) ? later.get(key) : this.objects.get(e.resource)?.get(memKey(e.namespace ?? '', e.name ?? ''));
+      }
+      if (object === undefined || object.metadata.resourceVersion !== String(e.rv) || (e.type !== 'ADDED' && prev === undefined)) break;
+      later.set(objectKey(e.resource, object.metadata.namespace ?? '', object.metadata.name ?? ''), prev);
+      const entry: LogEntry = { rv: e.rv, type: e.type, resource: e.resource, object };
+      if (prev !== undefined) entry.prev = prev;
+      entries.push(entry);
+    }
+    return entries.reverse();
   }
 
   /** The loaded object itself when it is the current state (as in a running store), else a frozen copy. */
@@ -393,7 +436,7 @@ export class Store {
   private enqueue(decide: PendingWrite['decide']): Promise<KubeObject> {
     if (this.closed) return Promise.reject(new StoreError('StorageError', 'store is closed'));
     return new Promise<KubeObject>((resolve, reject) => {
-      this.queue.push({ decide, resolve, reject });
+      this.queue.push({ queuedAt: performance.now(), decide, resolve, reject });
       if (this.writing === undefined) this.writing = this.writeLoop();
     });
   }
@@ -420,6 +463,7 @@ export class Store {
   }
 
   private async commit(writes: PendingWrite[]): Promise<void> {
+    const waitedMs = performance.now() - writes[0].queuedAt;
     const overlay = new Map<string, KubeObject | null>();
     const view: WriterView = {
       get: (resource, namespace, name) => {
@@ -456,12 +500,14 @@ export class Store {
         overlay.set(key, e.object);
         ops.push({ type: 'put', key, value: objectJson });
       }
+      // The entry names its object but holds only the state before the write: the state after it is
+      // stored already (the object's own key, then the next entry's prev). A third fewer bytes to sync.
       // prev is the stored object: its text is remembered, not serialized again.
       const prevJson = e.prev === undefined ? '' : `,"prev":${encodeJSON(e.prev)}`;
       ops.push({
         type: 'put',
         key: eventKey(rv),
-        value: `{"type":"${e.type}","resource":${JSON.stringify(e.resource)},"object":${objectJson}${prevJson}}`,
+        value: `{"type":"${e.type}","resource":${JSON.stringify(e.resource)},"namespace":${JSON.stringify(meta.namespace ?? '')},"name":${JSON.stringify(meta.name ?? '')}${prevJson}}`,
       });
       if (rv - this.window.capacity >= 1) ops.push({ type: 'del', key: eventKey(rv - this.window.capacity) });
     }
@@ -499,7 +545,7 @@ export class Store {
     });
     if (syncedMs !== undefined && this.onCommit) {
       try {
-        this.onCommit(syncedMs / 1000, writes.length);
+        this.onCommit(syncedMs / 1000, writes.length, waitedMs / 1000);
       } catch {
         // an observer's failure is not the store's
       }

@@ -46,7 +46,8 @@ export interface StoreOptions {
   maxBatch?: number;
   /**
    * Called after each durable batch with the seconds its synced write took and how many writes it
-   * held: the disk's share of write latency (what etcd reports as its WAL fsync duration).
+   * held: the disk's share of write latency (what etcd reports as its WAL fsync duration); and how
+   * long its oldest write waited for the batch to start.
    */
-  onCommit?: (seconds: number, writes: number) => void;
+  onCommit?: (seconds: number, writes: number, waitedSeconds: number) => void;
 }
