@@ -1,7 +1,8 @@
 // dns-packet, a CommonJS package, through require rather than import: Node's import of a CommonJS module
 // first lexes its source for named exports (cjs-module-lexer, JavaScript), and dns-packet's ~50 KB made
-// that lexer hot enough to be compiled by the optimizing compiler in every DNS process, whose compile
-// memory stays resident (measured with the DNS app: see the commit that added this module).
+// that lexer hot enough for TurboFan in every DNS process (2–3 optimizing compiles at each start, whose
+// compile memory can stay resident in the compiler thread's malloc arena; none with require). A process
+// importing eight such packages measured 4–8 MiB more RSS than one requiring them.
 import { createRequire } from 'node:module';
 import type DnsPacket from 'dns-packet';
 
