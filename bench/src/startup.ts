@@ -14,6 +14,8 @@ import { until as pollUntil } from '@knet/component/testing';
 
 // BENCH_STARTUP_RUNS: fewer cold starts while iterating (the figures in RESULTS.md are from 5).
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
+/** Idle RSS samples per cold start, 250 ms apart. */
+const IDLE_SAMPLES = 21;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface State {
@@ -75,11 +77,20 @@ for (let i = 0; i < RUNS; i++) {
     ready.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 2000)); // let it settle to idle
     const pids = [child.pid!, ...state.components.map((c) => c.pid!)];
+    // The peak while idle, not one sample: the sum over processes every 250 ms for 5 s, its maximum.
+    const peakOf = pids.map(() => 0);
+    let peakSum = 0;
+    for (let k = 0; k < IDLE_SAMPLES; k++) {
+      if (k > 0) await new Promise((r) => setTimeout(r, 250));
+      const now = pids.map((p) => rssMiB(p));
+      now.forEach((v, j) => (peakOf[j] = Math.max(peakOf[j]!, v)));
+      peakSum = Math.max(peakSum, now.reduce((a, v) => a + v, 0));
+    }
     ['supervisor', ...state.components.map((c) => c.name)].forEach((name, j) => {
       const all = idleRssByProcess.get(name) ?? idleRssByProcess.set(name, []).get(name)!;
-      all.push(rssMiB(pids[j]!));
+      all.push(peakOf[j]!);
     });
-    idleRss.push(pids.reduce((a, p) => a + rssMiB(p), 0));
+    idleRss.push(peakSum);
     idlePss.push(pids.reduce((a, p) => a + pssMiB(p), 0));
     peakRss.push(pids.reduce((a, p) => a + peakRssMiB(p), 0));
   } finally {
@@ -126,11 +137,11 @@ const rows = [
   ['`knet up --no-demo` → all 5 components ready (s)', fmt(r.p50 / 1000, 2), '≤ 3', r.p50 <= 3000 ? 'yes' : 'no'],
   ['`npm start` path (build check + `knet up --demo`) → curl answered by both demo pods (s)', fmt(d.p50 / 1000, 2), '≤ 3', d.p50 <= 3000 ? 'yes' : 'no'],
   // the issue's target is in MB (10^6 bytes): 400 MB = 381 MiB
-  ['idle cluster RSS, summed over processes (MiB / MB)', `${fmt(idle.p50, 0)} / ${fmt(idle.p50 * MIB_IN_MB, 0)}`, '≤ 400 MB', idle.p50 * MIB_IN_MB <= 400 ? 'yes' : 'no'],
+  ['peak idle cluster RSS, summed over processes (MiB / MB; the maximum of 21 samples over 5 s, from 2 s after ready)', `${fmt(idle.p50, 0)} / ${fmt(idle.p50 * MIB_IN_MB, 0)}`, '≤ 400 MB', idle.p50 * MIB_IN_MB <= 400 ? 'yes' : 'no'],
   ['peak RSS during start, all processes (MiB)', fmt(summarize(peakRss).p50, 0), '', ''],
   ['idle cluster PSS, all processes (MiB / MB; shared pages counted once)', `${fmt(summarize(idlePss).p50, 0)} / ${fmt(summarize(idlePss).p50 * MIB_IN_MB, 0)}`, '', ''],
 ];
-const body = `Command: \`npm run bench:startup\` · ${new Date().toISOString()} · ${machine()} · load average before ${loadBefore}, after ${os.loadavg()[0].toFixed(2)}\n\n${table(rows)}\n\nIdle RSS per process, median (MiB): ${[...idleRssByProcess].map(([name, v]) => `${name} ${fmt(summarize(v).p50, 0)}`).join(', ')}.\nRuns (s): up ${ready.map((x) => fmt(x / 1000, 2)).join(', ')}; demo ${demo.map((x) => fmt(x / 1000, 2)).join(', ')}.\nReference: kind, k3s and minikube take tens of seconds to minutes to a working Service (not run here: no container engine on this machine).`;
+const body = `Command: \`npm run bench:startup\` · ${new Date().toISOString()} · ${machine()} · load average before ${loadBefore}, after ${os.loadavg()[0].toFixed(2)}\n\n${table(rows)}\n\nPeak idle RSS per process, median (MiB): ${[...idleRssByProcess].map(([name, v]) => `${name} ${fmt(summarize(v).p50, 0)}`).join(', ')}.\nPeak idle cluster RSS per run (MiB): ${idleRss.map((x) => fmt(x, 0)).join(', ')}.\nRuns (s): up ${ready.map((x) => fmt(x / 1000, 2)).join(', ')}; demo ${demo.map((x) => fmt(x / 1000, 2)).join(', ')}.\nReference: kind, k3s and minikube take tens of seconds to minutes to a working Service (not run here: no container engine on this machine).`;
 console.log(body);
 if (RUNS >= 5) writeSection('bench:startup — local cluster', body);
 else console.log(`(bench/RESULTS.md not written: ${RUNS} runs)`);

@@ -1,6 +1,6 @@
 // Prometheus metrics named as kube-apiserver's, on a registry of our own (several servers can
 // share a process in tests).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from '@knet/component/prom';
 
 export class ApiMetrics {
   readonly registry = new Registry();

@@ -1,5 +1,5 @@
 // Prometheus metrics of the controller, named after kube-controller-manager's where one exists.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from '@knet/component/prom';
 
 export interface ControllerMetrics {
   registry: Registry;

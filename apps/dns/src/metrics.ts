@@ -2,7 +2,7 @@
 // Every query is counted, so the hot path only bumps plain numbers; prom-client reads them when scraped
 // (its label hashing per inc/observe cost a third of the server's throughput in bench:dns).
 import type { QueryInfo, QueryTally } from '@knet/dns';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from '@knet/component/prom';
 
 /** The query types CoreDNS counts by name; everything else is "other". */
 const MONITORED_TYPES = new Set(['A', 'AAAA', 'CNAME', 'DNSKEY', 'DS', 'MX', 'NSEC3', 'NSEC', 'NS', 'PTR', 'RRSIG', 'SOA', 'SRV', 'TXT', 'IXFR', 'AXFR', 'ANY', 'HTTPS']);

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { listenHttp } from '@knet/component';
 import type { IpamServer } from '@knet/ipam';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from '@knet/component/prom';
 
 export function ipamRegistry(server: Pick<IpamServer, 'usage'>): Registry {
   const registry = new Registry();

@@ -45,11 +45,14 @@ export function componentKubeconfig(o: ClusterOptions, component: string): strin
  * call per group of creates and DNS answers repeated questions in C, so neither spends its time in JS
  * (measured: 3–6 MiB less each when idle; DNS also sets it at run time, apps/dns/src/heap.ts, which comes too late
  * for the heap its modules build while loading).
+ * --no-icu-timezone-data: V8 takes the local time zone from the C library, not ICU; with ICU the first Date
+ * formatting (toISOString too) pages in ~0.6 MiB of ICU's zone tables in each process. Only the zone's display
+ * name in Date#toString differs ("UTC" for "Coordinated Universal Time"); knet writes times as ISO 8601.
  * docker-compose.yml sets the same (NODE_OPTIONS, and the node command line for what NODE_OPTIONS refuses);
  * bin/knet.js gives the supervisor itself the light flags through its #! line; the benchmarks start the
  * components they measure with these flags too.
  */
-const sharedNodeFlags = ['--v8-pool-size=1'];
+const sharedNodeFlags = ['--v8-pool-size=1', '--no-icu-timezone-data'];
 const idleNodeFlags = ['--optimize-for-size', '--max-semi-space-size=1', ...sharedNodeFlags];
 const loadedNodeFlags = ['--max-semi-space-size=2', ...sharedNodeFlags];
 export const componentNodeFlags = {

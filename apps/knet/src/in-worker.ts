@@ -8,6 +8,9 @@ import { setupTaskEnv, type SetupTasks } from './setup-tasks.js';
 
 const workerModule = fileURLToPath(new URL('./setup-tasks.js', import.meta.url));
 
+/** The supervisor's flags (bin/knet.js) but its interpreter-only ones: certificates and the API client are real work. */
+const workerExecArgv = process.execArgv.filter((flag) => flag !== '--no-opt' && flag !== '--no-sparkplug');
+
 type Input<K extends keyof SetupTasks> = Parameters<SetupTasks[K]>[0];
 type Output<K extends keyof SetupTasks> = Awaited<ReturnType<SetupTasks[K]>>;
 
@@ -24,6 +27,7 @@ export interface SetupWorker<K extends keyof SetupTasks> {
  */
 export function setupWorker<K extends keyof SetupTasks>(task: K): SetupWorker<K> {
   const worker = fork(workerModule, [], {
+    execArgv: workerExecArgv,
     env: { ...process.env, ...mallocEnv, [setupTaskEnv]: task },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',

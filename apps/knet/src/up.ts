@@ -63,7 +63,8 @@ async function upDetached(o: ClusterOptions, argv: string[]): Promise<void> {
   const logFile = join(o.dataDir.logs, 'knet.log');
   const out = openSync(logFile, 'a');
   const args = argv.filter((a) => a !== '--detach' && a !== '-d');
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
+  // With this process's V8 flags (bin/knet.js): the background supervisor is the same light process.
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: ['ignore', out, out] });
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ?? `exit code ${code}`));
   child.unref();

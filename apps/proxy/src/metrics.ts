@@ -1,6 +1,6 @@
 // Prometheus metrics with kube-proxy's names, plus per-service counters read from the data plane's stats.
 import type { ServiceStats } from '@knet/dataplane';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from '@knet/component/prom';
 
 export interface ProxyMetrics {
   registry: Registry;

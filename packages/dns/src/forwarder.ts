@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import dnsPacket from 'dns-packet';
+import { dnsPacket } from './dns-packet.js';
 import type { DecodedPacket, Question as PacketQuestion } from 'dns-packet';
 import { ReplyCache, type CacheOptions, type CachedReply } from './cache.js';
 import { FLAG_RD, FLAG_TC, OUR_UDP_PAYLOAD } from './wire.js';

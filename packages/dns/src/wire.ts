@@ -1,6 +1,6 @@
 // Message-level helpers around dns-packet: header peeking, error replies that need
 // no decoding, and encoding with truncation to the client's payload size.
-import dnsPacket from 'dns-packet';
+import { dnsPacket } from './dns-packet.js';
 import type { Packet } from 'dns-packet';
 import { RCODE_NUMBER, type Rcode } from './records.js';
 

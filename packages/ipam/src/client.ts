@@ -1,5 +1,5 @@
 // The client the apiserver uses to talk to the ipam server over gRPC.
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from './grpc.js';
 import { CallBatcher } from './call-batcher.js';
 import { IpamError, isIpamErrorCode } from './errors.js';
 import { type AllocateClusterIPMsg, CODE_KEY, type IpamMethods, type MethodName, RANGE_KEY, ipamServiceDefinition } from './proto.js';

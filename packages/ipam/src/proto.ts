@@ -1,7 +1,6 @@
 // Loads proto/ipam.proto at runtime, relative to this module (works from src/ and dist/).
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import * as grpc from './grpc.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../proto/ipam.proto', import.meta.url));
 export const SERVICE_NAME = 'knet.ipam.v1.Ipam';
@@ -83,7 +82,7 @@ let cached: grpc.ServiceDefinition | undefined;
 
 export function ipamServiceDefinition(): grpc.ServiceDefinition {
   if (cached === undefined) {
-    const def = protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: true, arrays: true, longs: Number });
+    const def = grpc.protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: true, arrays: true, longs: Number });
     cached = def[SERVICE_NAME] as grpc.ServiceDefinition;
   }
   return cached;

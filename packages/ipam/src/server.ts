@@ -1,6 +1,6 @@
 // The ipam gRPC server: an IpamState kept in memory, every change durable in its
 // own level DB before the RPC answers, the bitmaps rebuilt from the DB at start.
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from './grpc.js';
 import { Level } from 'level';
 import { type IPFamily } from './cidr.js';
 import { GroupCommitter } from './committer.js';

@@ -1,6 +1,6 @@
 // Mutual TLS for the ipam gRPC service: the server accepts only clients whose certificate the
 // cluster CA signed (in knet: the apiserver's), and the client verifies the server against it.
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from './grpc.js';
 
 export interface TlsFiles {
   /** PEM of the CA that signed the peer's certificate. */
