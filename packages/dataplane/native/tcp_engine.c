@@ -83,6 +83,7 @@ struct conn {
   uint64_t seen;  // bytes at the last sweep
   uint8_t connected, closing;
   uint8_t client_out; // EPOLLOUT asked for on the client socket (only once a send to it fell short)
+  uint8_t header_done; // the PROXY header is queued (a retry's decision brings it again: ignored)
   dir_t d[2];
 };
 
@@ -302,7 +303,7 @@ static int32_t decision(napi_env env, napi_value r, conn_t *c) {
   napi_get_element(env, r, 1, &v);
   bool is_buf = false;
   napi_is_buffer(env, v, &is_buf);
-  if (is_buf && c->header == NULL) {
+  if (is_buf && c->header == NULL && !c->header_done) {
     void *data;
     size_t len;
     napi_get_buffer_info(env, v, &data, &len);
@@ -585,17 +586,31 @@ static void pump(conn_t *c, int d) {
   }
 }
 
+/** The PROXY header goes first: put before the client's bytes read so far (the direction reads no more meanwhile). */
+static int queue_header(conn_t *c) {
+  if (c->header_done || c->header == NULL) return 1;
+  dir_t *d = &c->d[0];
+  size_t rest = d->pending == NULL ? 0 : d->len - d->off;
+  char *p = rest == 0 ? c->header : realloc(c->header, c->header_len + rest);
+  if (p == NULL) return 0;
+  if (rest > 0) memcpy(p + c->header_len, d->pending + d->off, rest);
+  free(d->pending);
+  d->pending = p;
+  d->len = c->header_len + rest;
+  d->off = 0;
+  c->header = NULL;
+  c->header_done = 1;
+  return 1;
+}
+
 static void established(conn_t *c) {
   c->connected = 1;
   c->since = uv_now(loop);
   c->seen = c->bytes;
   c->writable[UPSTREAM] = 1;
-  if (c->header != NULL) {
-    // Sent first: the client → upstream direction reads nothing while it is pending.
-    c->d[0].pending = c->header;
-    c->d[0].len = c->header_len;
-    c->d[0].off = 0;
-    c->header = NULL;
+  if (!queue_header(c)) {
+    destroy(c, 0);
+    return;
   }
   pump(c, 0);
   if (!c->closing) pump(c, 1);
@@ -674,7 +689,31 @@ static void attempt(conn_t *c, int32_t id) {
   }
   c->fd[UPSTREAM] = fd;
   c->slot[UPSTREAM] = (uint32_t)slot;
-  if (err != 0) connect_failed(c, errno_name(err));
+  if (err != 0) {
+    connect_failed(c, errno_name(err));
+    return;
+  }
+  dir_t *d = &c->d[0];
+  if (d->pending == NULL) return;
+  // The client's first bytes are here (read at accept), and on loopback the handshake is over when connect(2)
+  // returns: send them now, not a loop turn later. EAGAIN: still connecting, EPOLLOUT will say when it is done.
+  if (!queue_header(c)) {
+    destroy(c, 0);
+    return;
+  }
+  ssize_t w = send_to(fd, d->pending + d->off, d->len - d->off, 0);
+  if (w == UV_EAGAIN) return;
+  if (w < 0) {
+    connect_failed(c, uv_err_name((int)w));
+    return;
+  }
+  d->off += (size_t)w;
+  c->bytes += (uint64_t)w;
+  if (d->off == d->len) {
+    free(d->pending);
+    d->pending = NULL;
+  }
+  established(c);
 }
 
 // ---- sweeps: connect timeout, idle timeout -------------------------------------------------------------------
@@ -719,9 +758,26 @@ static void ensure_sweep(listener_t *l) {
 /** A new client socket: watched from now on (its bytes wait until the upstream is connected), and JS picks. */
 static void accepted(listener_t *l, int fd) {
   conn_t *c = calloc(1, sizeof *c);
+  // The client's first bytes are usually here already (HAProxy reads at accept too): read before the socket joins
+  // the set, so that they go out right after the connect (see attempt) and bring no event of their own.
+  ssize_t n = -1;
+  int early_err = 0;
+  if (c != NULL) {
+    do n = recv(fd, read_buf, READ_BUF, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) early_err = errno;
+    if (n > 0 && (c->d[0].pending = malloc((size_t)n)) == NULL) {
+      free(c);
+      c = NULL;
+    } else if (n > 0) {
+      memcpy(c->d[0].pending, read_buf, (size_t)n);
+      c->d[0].len = (size_t)n;
+    }
+  }
   int64_t slot = c == NULL ? -1 : slot_new(c, K_CLIENT);
   if (slot < 0 || watch(fd, (uint32_t)slot, EPOLLIN | EPOLLRDHUP | EPOLLET) != 0) {
     if (slot >= 0) slot_free((uint32_t)slot);
+    if (c != NULL) free(c->d[0].pending);
     free(c);
     close(fd);
     return;
@@ -740,6 +796,17 @@ static void accepted(listener_t *l, int fd) {
   if (l->conns != NULL) l->conns->prev = c;
   l->conns = c;
   ensure_sweep(l);
+  if (n > 0) {
+    l->bytes_in += (double)n;
+    c->bytes += (uint64_t)n;
+  } else if (n == 0) {
+    c->readable[CLIENT] = 1; // its FIN: passed on once the upstream is connected
+  }
+  if (early_err != 0) {
+    // Reset (or failed) before a backend was asked for: nothing to pass it on to.
+    destroy(c, 0);
+    return;
+  }
   if (env_gone || l->js_gone) {
     refuse(c);
     return;
