@@ -1,5 +1,5 @@
 import type { ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Dataplane } from './dataplane.js';
 import { engine, tcpTest } from './test-support/engines.js';
@@ -365,14 +365,18 @@ tcpTest('a bind failure is reported and the other entries still bind', async (t)
   t.deepEqual(again.errors, []);
 });
 
-function proxyEcho(): Promise<TestServer> {
+/** Answers with what the PROXY header said, as JSON; `seen` gets each answer too (for clients gone by then). */
+function proxyEcho(seen: string[] = []): Promise<TestServer> {
   return tcpServer((s) => {
+    s.on('error', () => {});
     const chunks: Buffer[] = [];
     s.on('data', (d: Buffer) => chunks.push(d));
     s.on('end', () => {
       try {
         const p = parseProxy(Buffer.concat(chunks));
-        s.end(JSON.stringify(p === undefined ? { error: 'incomplete header' } : { ...p, rest: p.rest.toString() }));
+        const answer = JSON.stringify(p === undefined ? { error: 'incomplete header' } : { ...p, rest: p.rest.toString() });
+        seen.push(answer);
+        s.end(answer);
       } catch (err) {
         s.end(JSON.stringify({ error: (err as Error).message }));
       }
@@ -403,6 +407,24 @@ for (const version of ['v1', 'v2'] as const) {
     if (version === 'v2') t.is(got['command'], 'PROXY');
   });
 }
+
+tcpTest('PROXY header once, before the bytes the client sent before it was accepted, also after failed or timed-out connects', async (t) => {
+  const seen: string[] = [];
+  const [srv, dead] = await servers(t, proxyEcho(seen), nameServer('dead'));
+  const deadBackend = dead!.backend();
+  await dead!.close();
+  const hole = await blackhole(t);
+  const dp = dataplane(t, { connectTimeoutMs: 200 });
+  // Round robin: the first connection is refused by one backend, times out on the next, and reaches the third.
+  const { host, port } = await serve(t, dp, entry('pp-retry', vip(), [deadBackend, hole, srv!.backend()], { proxyProtocol: 'v1' }));
+  // A client in another process sends and leaves while this process (the data plane's) is blocked in spawnSync:
+  // the bytes and the FIN are there before the data plane accepts.
+  const client = `const s = require('node:net').connect(${port}, '${host}', () => s.end('payload')); s.on('error', () => {}); s.on('finish', () => setTimeout(() => process.exit(0), 50));`;
+  t.is(spawnSync(process.execPath, ['-e', client], { timeout: 10_000 }).status, 0);
+  await until(() => seen.length === 1, 5000, 'the backend to answer');
+  t.like(JSON.parse(seen[0]!) as Record<string, unknown>, { version: 1, family: 'TCP4', rest: 'payload' });
+  t.is(dp.stats().get('pp-retry')!.connectErrors, 2);
+});
 
 tcpTest('stats count connections, bytes both ways, and failures', async (t) => {
   const [srv] = await servers(t, tcpServer((s) => s.on('data', () => {}).on('end', () => s.end('0123456789'))));
@@ -477,7 +499,8 @@ tcpTest('IPv6 listener on ::1 with an IPv4 backend; PROXY v1 reports TCP6', asyn
   });
 });
 
-tcpTest('a backend that never answers the handshake times out and the next one serves', async (t) => {
+/** A backend whose accept queue is full: the kernel drops SYNs to it, so a connect never completes. */
+async function blackhole(t: ExecutionContext): Promise<Backend> {
   // A listener that never accepts, with a full accept queue: the kernel drops further SYNs.
   // A listener whose process blocks its event loop right after binding, so it never accepts.
   const holder = spawn(
@@ -509,9 +532,13 @@ tcpTest('a backend that never answers the handshake times out and the next one s
     fillers.push(s);
   }
   await until(() => fillers.filter((s) => !s.connecting).length >= 1, 5000, 'queue filled');
+  return { address: '127.0.0.1', port: blackholePort, ready: true, serving: true, terminating: false };
+}
+
+tcpTest('a backend that never answers the handshake times out and the next one serves', async (t) => {
+  const hole = await blackhole(t);
   const [b] = await servers(t, nameServer('b'));
   const dp = dataplane(t, { connectTimeoutMs: 200, idleTimeoutMs: 5000 });
-  const hole = { address: '127.0.0.1', port: blackholePort, ready: true, serving: true, terminating: false };
   const { host, port } = await serve(t, dp, entry('timeout', vip(), [hole, b!.backend()]));
   t.is((await exchange(host, port)).data.toString(), 'b');
   const s = dp.stats().get('timeout')!;
