@@ -957,6 +957,12 @@ static listener_t *listener_arg(napi_env env, napi_value v) {
   return (listener_t *)p;
 }
 
+/** The arguments of a call whose first is a listener: `l`, or the call returns (a TypeError is pending). */
+#define LISTENER_ARGS(n)                                                  \
+  ARGS(n);                                                                \
+  listener_t *l = listener_arg(env, argv[0]);                             \
+  if (l == NULL) return NULL;
+
 static int parse_addr(napi_env env, napi_value a, napi_value p, addr_t *out) {
   char host[INET6_ADDRSTRLEN + 16];
   size_t len;
@@ -1053,9 +1059,7 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
 
 /** port(listener): the bound port, asked of the kernel on first use (a cold start binds 10,000 and asks none). */
 static napi_value js_port(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  listener_t *l = listener_arg(env, argv[0]);
-  if (l == NULL) return NULL;
+  LISTENER_ARGS(1);
   if (l->port == 0 && l->listening) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -1067,9 +1071,7 @@ static napi_value js_port(napi_env env, napi_callback_info info) {
 
 /** target(listener, id, address, port, live): where target `id` is, and whether new connects to it may finish. */
 static napi_value js_target(napi_env env, napi_callback_info info) {
-  ARGS(5);
-  listener_t *l = listener_arg(env, argv[0]);
-  if (l == NULL) return NULL;
+  LISTENER_ARGS(5);
   int32_t id;
   bool live;
   napi_get_value_int32(env, argv[1], &id);
@@ -1106,9 +1108,7 @@ static napi_value js_target(napi_env env, napi_callback_info info) {
 
 /** configure(listener, wantAddresses): pass client addresses to pick/retry (affinity, PROXY protocol). */
 static napi_value js_configure(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  listener_t *l = listener_arg(env, argv[0]);
-  if (l == NULL) return NULL;
+  LISTENER_ARGS(2);
   bool b;
   napi_get_value_bool(env, argv[1], &b);
   l->want_addr = b;
@@ -1117,9 +1117,7 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
 
 /** drain(listener, ids | null, upToSerial): closes connections accepted up to a serial, to those targets (null: all). */
 static napi_value js_drain(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  listener_t *l = listener_arg(env, argv[0]);
-  if (l == NULL) return NULL;
+  LISTENER_ARGS(3);
   double limit;
   napi_get_value_double(env, argv[2], &limit);
   int32_t *ids = NULL;
@@ -1152,17 +1150,14 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
 
 /** stop(listener): stops accepting; 'closed' follows once the last connection is gone. */
 static napi_value js_stop(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  listener_t *l = listener_arg(env, argv[0]);
-  if (l != NULL) stop_listening(l);
+  LISTENER_ARGS(1);
+  stop_listening(l);
   return NULL;
 }
 
-/** counters(listener, Float64Array(7)): connections, active, failures, connectErrors, bytesIn, bytesOut, serial. */
+/** counters(listener, Float64Array(6)): connections (also the serial of the last accept), active, failures, connectErrors, bytesIn, bytesOut. */
 static napi_value js_counters(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  listener_t *l = listener_arg(env, argv[0]);
-  if (l == NULL) return NULL;
+  LISTENER_ARGS(2);
   napi_typedarray_type tt;
   size_t n;
   void *data;
