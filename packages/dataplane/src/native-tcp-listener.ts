@@ -4,6 +4,7 @@ import { choiceAfterFailure, firstChoice } from './backend-choice.js';
 import { EngineTargets, listedKeys } from './engine-targets.js';
 import type { NativeHandle, PickResult, TcpEngineAddon } from './native-addon.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
+import { ClosedSignal, DrainTimers } from './listener-shutdown.js';
 import { Counters, type Settings } from './settings.js';
 import { sweepEvery } from './sweeper.js';
 import type { ServiceEntry } from './types.js';
@@ -27,10 +28,9 @@ export class NativeTcpListener {
   /** Made at the first connection: most of 10,000 listeners never see one. */
   private ids: EngineTargets | undefined;
   private wantAddresses = false;
-  private drainTimers: Set<NodeJS.Timeout> | undefined;
+  private readonly drainTimers = new DrainTimers();
   private retired = false;
-  private serverClosed = false;
-  private closing: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly closed = new ClosedSignal();
   /** The counters once the engine is done with the listener. */
   private final: Counters | undefined;
 
@@ -69,7 +69,7 @@ export class NativeTcpListener {
       sweepMs,
     );
     if (typeof r === 'string') {
-      l.serverClosed = true;
+      l.closed.fire();
       l.affinity?.close();
       const err = Object.assign(new Error(`listen ${r} ${entry.address}:${entry.port}`), { code: r });
       done(err, l);
@@ -107,7 +107,7 @@ export class NativeTcpListener {
 
   /** Client connections accepted and not yet closed. */
   get active(): number {
-    if (this.handle === undefined || this.serverClosed) return 0;
+    if (this.handle === undefined || this.closed.closed) return 0;
     this.addon.counters(this.handle, raw);
     return raw[1]!;
   }
@@ -155,13 +155,10 @@ export class NativeTcpListener {
       reuse?.();
       return;
     }
-    const timer = setTimeout(() => {
-      this.drainTimers?.delete(timer);
-      if (!this.serverClosed) this.addon.drain(h, ids === null ? null : Int32Array.from(ids), upTo);
+    this.drainTimers.after(this.settings.drainMs, () => {
+      if (!this.closed.closed) this.addon.drain(h, ids === null ? null : Int32Array.from(ids), upTo);
       reuse?.();
-    }, this.settings.drainMs);
-    timer.unref();
-    (this.drainTimers ??= new Set()).add(timer);
+    });
   }
 
   /** Stops accepting now; established connections are closed after drainMs. */
@@ -177,29 +174,21 @@ export class NativeTcpListener {
   /** Stops accepting and closes every connection now. */
   close(): Promise<void> {
     this.retire();
-    for (const t of this.drainTimers ?? []) clearTimeout(t);
-    this.drainTimers = undefined;
-    if (this.handle !== undefined && !this.serverClosed) this.addon.drain(this.handle, null, Infinity);
+    this.drainTimers.clear();
+    if (this.handle !== undefined && !this.closed.closed) this.addon.drain(this.handle, null, Infinity);
     return this.closedPromise();
   }
 
   /** Settles once the server is closed and its last connection has gone. */
   closedPromise(): Promise<void> {
-    if (this.serverClosed) return Promise.resolve();
-    if (this.closing === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.closing = { promise, resolve };
-    }
-    return this.closing.promise;
+    return this.closed.promise();
   }
 
   /** The engine is done with this listener: counters are final, the handle may go. */
   private closedNow(): void {
     this.final = this.counters;
-    this.serverClosed = true;
     NativeTcpListener.byId.delete(this.id);
-    this.closing?.resolve();
+    this.closed.fire();
   }
 
   /** A new client: its backend (affinity first, then round robin), or -1 to reset it. */

@@ -3,6 +3,7 @@ import { AffinityTable, reconcileAffinity } from './affinity.js';
 import { BackendPool, targetKey, type Target } from './backend-pool.js';
 import { choiceAfterFailure, firstChoice, forgetFailed } from './backend-choice.js';
 import { proxyHeaderV1, proxyHeaderV2 } from './proxy-protocol.js';
+import { ClosedSignal, DrainTimers } from './listener-shutdown.js';
 import { Counters, type Settings } from './settings.js';
 import type { ServiceEntry } from './types.js';
 import { Sweeper, sweepEvery } from './sweeper.js';
@@ -20,16 +21,13 @@ export class TcpListener {
   readonly conns = new Set<TcpConnection>();
   pool: BackendPool;
   affinity: AffinityTable | undefined;
-  /** Created on first use: most listeners never drain anything (memory at 10,000 Services). */
-  private drainTimers: Set<NodeJS.Timeout> | undefined;
+  private readonly drainTimers = new DrainTimers();
   /** Connections waiting for their backend to accept, checked against connectTimeoutMs. */
   readonly connecting: Sweeper<TcpConnection>;
   /** Established connections, checked for idleTimeoutMs without traffic (when it is not 0). */
   readonly idle: Sweeper<TcpConnection>;
   private retired = false;
-  /** Set once the server is closed and its last connection is gone; `closing` settles then. */
-  private serverClosed = false;
-  private closing: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly closed = new ClosedSignal();
 
   private constructor(
     public entry: ServiceEntry,
@@ -74,8 +72,7 @@ export class TcpListener {
 
   /** The server's 'close': it stopped listening and its last connection is gone. */
   serverClosedNow(): void {
-    this.serverClosed = true;
-    this.closing?.resolve();
+    this.closed.fire();
   }
 
   get port(): number {
@@ -96,12 +93,9 @@ export class TcpListener {
   }
 
   private drainLater(conns: TcpConnection[]): void {
-    const timer = setTimeout(() => {
-      this.drainTimers?.delete(timer);
+    this.drainTimers.after(this.settings.drainMs, () => {
       for (const c of conns) c.destroy();
-    }, this.settings.drainMs);
-    timer.unref();
-    (this.drainTimers ??= new Set()).add(timer);
+    });
   }
 
   /** Stops accepting now; established connections are closed after drainMs. */
@@ -118,23 +112,16 @@ export class TcpListener {
   /** Stops accepting and closes every connection now. */
   close(): Promise<void> {
     this.retire();
-    for (const t of this.drainTimers ?? []) clearTimeout(t);
-    this.drainTimers = undefined;
+    this.drainTimers.clear();
     this.connecting.close();
     this.idle.close();
     for (const c of this.conns) c.destroy();
     return this.closedPromise();
   }
 
-  /** Settles once the server is closed and its last connection has gone. Made on first use: most listeners never close. */
+  /** Settles once the server is closed and its last connection has gone. */
   closedPromise(): Promise<void> {
-    if (this.serverClosed) return Promise.resolve();
-    if (this.closing === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.closing = { promise, resolve };
-    }
-    return this.closing.promise;
+    return this.closed.promise();
   }
 
   /** Client connections accepted and not yet closed. */
