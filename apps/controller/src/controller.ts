@@ -45,6 +45,8 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** Syncs of a Service that keep failing are dropped after this many retries (client-go: 15). */
   maxRetries?: number;
+  /** Log each EndpointSlice update at debug with its way from the Pod event (bench:controller's breakdown). */
+  traceSyncs?: boolean;
 }
 
 class StaleCacheError extends Error {}
@@ -76,11 +78,12 @@ export class EndpointsController {
   private readonly log: Logger;
   /** Aborts in-flight API calls when the controller stops. */
   private readonly stopping = new AbortController();
-  /** Times logged at debug with each slice update. */
-  private readonly tracer = new SyncTracer();
+  /** Times logged at debug with each slice update; only when asked for (a few map operations per event). */
+  private readonly tracer: SyncTracer | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
+    if (opts.traceSyncs) this.tracer = new SyncTracer();
     // Every in-flight call listens on this signal.
     setMaxListeners(0, this.stopping.signal);
     const { client } = opts;
@@ -151,9 +154,10 @@ export class EndpointsController {
       if (old && !podChanged(old, pod)) return;
       const keys = new Set(this.servicesSelecting(pod));
       if (old && !sameLabels(old, pod)) for (const k of this.servicesSelecting(old)) keys.add(k);
-      const at = wallMs();
+      const tracer = this.tracer;
+      const at = tracer ? wallMs() : 0;
       for (const k of keys) {
-        this.tracer.podEvent(k, at);
+        tracer?.podEvent(k, at);
         this.enqueue(k, this.opts.batchPeriodMs);
       }
     };
@@ -258,7 +262,7 @@ export class EndpointsController {
       if (key === undefined) return;
       this.opts.metrics?.queueDepth.set(this.queue.length);
       const end = this.opts.metrics?.syncDuration.startTimer();
-      this.tracer.busyWorkers++;
+      if (this.tracer) this.tracer.busyWorkers++;
       try {
         await this.sync(key);
         this.queue.forget(key);
@@ -291,7 +295,7 @@ export class EndpointsController {
           this.queue.forget(key);
         }
       } finally {
-        this.tracer.busyWorkers--;
+        if (this.tracer) this.tracer.busyWorkers--;
         end?.();
         this.queue.done(key);
       }
@@ -307,16 +311,16 @@ export class EndpointsController {
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const svc = this.services.get(namespace, name);
-    const trace = this.tracer.begin(key);
+    const trace = this.tracer?.begin(key);
     if (svc) {
       this.orphans.delete(key);
       this.deferred.delete(key);
       if (this.writes.isStale(key)) {
-        this.tracer.deferred(key, trace);
+        if (trace) this.tracer?.deferred(key, trace);
         throw new StaleCacheError(`informer caches have not seen this controller's last writes for ${key} yet`);
       }
     }
-    this.tracer.proceed(key);
+    this.tracer?.proceed(key);
     this.writes.beginSync(key);
     try {
       if (!svc) return await this.syncDeleted(key, namespace, name);
@@ -329,7 +333,7 @@ export class EndpointsController {
     }
   }
 
-  private async syncEndpoints(key: string, svc: Service, trace: WriteTrace): Promise<void> {
+  private async syncEndpoints(key: string, svc: Service, trace: WriteTrace | undefined): Promise<void> {
     const namespace = svc.metadata.namespace ?? '';
     const name = svc.metadata.name ?? '';
     if (hasManagedEndpoints(svc)) {
@@ -393,7 +397,7 @@ export class EndpointsController {
       this.count('EndpointSlice', 'create');
     }
     for (const s of plan.update) {
-      const sent = wallMs();
+      const sent = trace && wallMs();
       const updated = await client.update<EndpointSlice>(resources.endpointslices, namespace, s, this.call);
       if (trace) {
         const triggerTime = s.metadata.annotations?.[AnnotationLastChangeTriggerTime];

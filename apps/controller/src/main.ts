@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     concurrentSyncs: flags.concurrentSyncs,
     maxEndpointsPerSlice: flags.maxEndpointsPerSlice,
     batchPeriodMs: flags.batchPeriodMs,
+    traceSyncs: root.isLevelEnabled('debug'),
   });
 
   let health: HealthServer | undefined;
