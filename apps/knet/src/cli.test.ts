@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { knetBin, portFlags, rangeFlags } from './testing.js';
+import { componentNodeFlags, knetBin, portFlags, rangeFlags } from './testing.js';
 
 const run = promisify(execFile);
 
@@ -39,12 +39,24 @@ test('knet up --detach, status, a second up, kubectl, down, and a restart that k
   t.teardown(() => killFromPidFile(dir));
   const ports = [...(await portFlags()), ...rangeFlags()];
 
-  const up = await knet('up', '--detach', '--data-dir', dir, ...ports);
+  // Through the bin's own #! line, as a user runs it: its V8 flags go on to the background supervisor.
+  const up = await sh(knetBin, ['up', '--detach', '--data-dir', dir, ...ports]);
   t.is(up.code, 0, up.stderr);
   t.regex(up.stdout, /kubeconfig\s+\S+kubeconfig/);
+  const cmdline = (pid: string | number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const binFlags = /^#!\/usr\/bin\/env -S node (.*)$/m.exec(readFileSync(knetBin, 'utf8'))![1]!.split(' ');
+  const supervisor = cmdline(readFileSync(join(dir, 'knet.pid'), 'utf8').trim());
+  for (const f of binFlags) t.true(supervisor.includes(f), `supervisor lacks ${f}: ${supervisor.join(' ')}`);
 
   const st = await knet('status', '--data-dir', dir);
   t.is(st.code, 0, st.stderr);
+  // Each component runs with its own V8 flags.
+  for (const [name, flags] of Object.entries(componentNodeFlags)) {
+    const pid = new RegExp(`^${name}\\s+(\\d+)\\s`, 'm').exec(st.stdout)?.[1];
+    t.truthy(pid, `${name} in ${st.stdout}`);
+    const args = cmdline(pid!);
+    for (const f of flags) t.true(args.includes(f), `${name} lacks ${f}: ${args.join(' ')}`);
+  }
   t.regex(st.stdout, /ipam\s+\d+\s+127\.0\.0\.1:\d+\s+true\s+0/);
   t.regex(st.stdout, /apiserver\s+\d+\s+https:\/\/127\.0\.0\.1:\d+\s+true\s+0/);
 
