@@ -1,11 +1,12 @@
-// Backends for bench:dataplane, in their own process: small HTTP answers on 127.125.0.1-10, a 1 GiB stream
-// per connection, a UDP echo, and a server that holds connections open without a byte (GET /held on an HTTP
+// Backends for bench:dataplane, in their own process: small HTTP answers on 127.125.0.1-10 (and on a spare,
+// 127.125.0.11, that no Service lists until a change moves one onto it), a 1 GiB stream per connection, a UDP echo, and a server that holds connections open without a byte (GET /held on an HTTP
 // backend says how many it holds). Prints one JSON line with the ports, then serves until SIGTERM.
 import { createServer as createHttp, type Server as HttpServer } from 'node:http';
 import { createServer as createTcp, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 const HTTP_ADDRESSES = Array.from({ length: 10 }, (_, i) => `127.125.0.${i + 1}`);
+const SPARE_ADDRESS = '127.125.0.11';
 const BULK_BYTES = Number(process.env.BULK_BYTES ?? 2 ** 30);
 const block = Buffer.alloc(2 ** 20, 0x6b);
 
@@ -15,7 +16,7 @@ const listen = (s: HttpServer | ReturnType<typeof createTcp>, host: string, port
 const body = Buffer.from('ok\n');
 const servers: (HttpServer | ReturnType<typeof createTcp>)[] = [];
 let httpPort = 0;
-for (const host of HTTP_ADDRESSES) {
+for (const host of [...HTTP_ADDRESSES, SPARE_ADDRESS]) {
   const s = createHttp({ keepAliveTimeout: 60_000 }, (req, res) => {
     if (req.url === '/held') return void res.end(String(held.size));
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length, 'x-backend': host });
@@ -55,7 +56,7 @@ const udp = createSocket('udp4');
 udp.on('message', (m, r) => udp.send(m, r.port, r.address));
 await new Promise<void>((r) => udp.bind(0, '127.125.0.1', r));
 
-process.stdout.write(JSON.stringify({ httpAddresses: HTTP_ADDRESSES, httpPort, bulkPort, holdPort, udpPort: udp.address().port }) + '\n');
+process.stdout.write(JSON.stringify({ httpAddresses: HTTP_ADDRESSES, spareAddress: SPARE_ADDRESS, httpPort, bulkPort, holdPort, udpPort: udp.address().port }) + '\n');
 process.once('SIGTERM', () => {
   for (const s of held) s.destroy();
   for (const s of servers) s.close();
