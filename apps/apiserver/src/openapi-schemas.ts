@@ -204,11 +204,21 @@ export function schemaNameFor(group: string, kind: string): string | undefined {
   return componentSchemas[name] ? name : undefined;
 }
 
+/** What each referring schema resolves to: every request body is checked against them, field by field. */
+const resolved = new WeakMap<Schema, Schema | undefined>();
+
 /** Follows `$ref`/single `allOf` to the schema it names. */
 export function resolve(s: Schema | undefined): Schema | undefined {
-  let cur = s;
+  if (s === undefined || (s.$ref === undefined && s.allOf === undefined)) return s;
+  let r = resolved.get(s);
+  if (r === undefined && !resolved.has(s)) resolved.set(s, (r = follow(s)));
+  return r;
+}
+
+function follow(s: Schema): Schema | undefined {
+  let cur: Schema | undefined = s;
   for (let i = 0; cur && i < 10; i++) {
-    const r = cur.$ref ?? (cur.allOf && cur.allOf.length === 1 ? cur.allOf[0]!.$ref : undefined);
+    const r: string | undefined = cur.$ref ?? (cur.allOf && cur.allOf.length === 1 ? cur.allOf[0]!.$ref : undefined);
     if (!r) return cur;
     cur = componentSchemas[r.replace('#/components/schemas/', '')];
   }

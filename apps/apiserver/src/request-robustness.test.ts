@@ -11,6 +11,8 @@ const depthCases: [string, string, number, boolean][] = [
   ['flat object', '{"a":1}', 1, false],
   ['at the limit', nest(3), 3, false],
   ['past the limit', nest(4), 3, true],
+  ['more brackets than the limit, side by side', '[[],[],[[]],{}]', 3, false],
+  ['past the limit after shallow siblings', '[[],[],[[[]]]]', 3, true],
   ['brackets inside strings do not count', '{"a":"[[[[{{{{"}', 1, false],
   ['escaped quotes keep the string open', '{"a":"\\"[[[["}', 1, false],
   ['escaped backslash closes the string', '{"a":"\\\\","b":[[[]]]}', 3, true],

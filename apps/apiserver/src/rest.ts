@@ -265,7 +265,8 @@ export class RestHandlers {
         }
         throw this.storeFailure(err, info, path.name!);
       }
-      const next = structuredClone(obj);
+      // commitUpdate changes what it is given; only a retry (no resourceVersion sent) needs the body as sent again
+      const next = userRV ? obj : structuredClone(obj);
       if (!userRV) next.metadata.resourceVersion = old.metadata.resourceVersion!;
       const result = await this.commitUpdate(c, next, old);
       if (result === 'conflict' && !userRV && attempt < MAX_RETRIES) continue;
@@ -370,11 +371,13 @@ export class RestHandlers {
     }
   }
 
-  /** prepare, validate, allocate, store. Returns 'conflict' when the stored RV moved on. */
-  private async commitUpdate(c: Call, obj: KubeObject, stored: KubeObject): Promise<KubeObject | 'conflict'> {
+  /**
+   * prepare, validate, allocate, store. Returns 'conflict' when the stored RV moved on. `old` is the
+   * stored object, deeply frozen: the strategies read it and copy what they take from it.
+   */
+  private async commitUpdate(c: Call, obj: KubeObject, old: KubeObject): Promise<KubeObject | 'conflict'> {
     const { info, strategy, path } = c;
     const dryRun = parseDryRun(c.query);
-    const old = structuredClone(stored);
     obj.apiVersion = apiVersionOf(info);
     obj.kind = info.kind;
     const isService = isCoreResource(info, 'services');

@@ -5,6 +5,15 @@ import { dropTypeDependentFields, heldBy, needsNodePorts, patchAllocatedValues }
 
 const svc = (spec: Service['spec']): Service => ({ metadata: { name: 's', namespace: 'n' }, spec });
 
+/** The stored Service as the store hands it out: deeply frozen (the update rules only read it). */
+function frozen<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    Object.freeze(v);
+    for (const c of Object.values(v)) frozen(c);
+  }
+  return v;
+}
+
 test('heldBy', (t) => {
   const cases: [Service, { ips: string[]; ports: number[] }][] = [
     [svc({ type: 'ClusterIP', clusterIP: '127.96.0.5', clusterIPs: ['127.96.0.5'] }), { ips: ['127.96.0.5'], ports: [] }],
@@ -26,12 +35,13 @@ test('needsNodePorts', (t) => {
 });
 
 test('patchAllocatedValues keeps what an update leaves out', (t) => {
-  const old = svc({ type: 'NodePort', clusterIP: '127.96.0.5', clusterIPs: ['127.96.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
-    ports: [{ port: 80, protocol: 'TCP', nodePort: 30080 }, { port: 53, protocol: 'UDP', nodePort: 30053 }] });
+  const old = frozen(svc({ type: 'NodePort', clusterIP: '127.96.0.5', clusterIPs: ['127.96.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
+    ports: [{ port: 80, protocol: 'TCP', nodePort: 30080 }, { port: 53, protocol: 'UDP', nodePort: 30053 }] }));
   const next = svc({ type: 'NodePort', ports: [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'TCP' }] });
   patchAllocatedValues(next, old);
   t.is(next.spec.clusterIP, '127.96.0.5');
   t.deepEqual(next.spec.clusterIPs, ['127.96.0.5']);
+  t.false(Object.isFrozen(next.spec.clusterIPs), 'a copy, not the stored list');
   t.deepEqual(next.spec.ipFamilies, ['IPv4']);
   t.deepEqual(next.spec.ports, [{ port: 80, protocol: 'TCP', nodePort: 30080 }, { port: 53, protocol: 'TCP' }], 'only the same port+protocol inherits');
   const toExt = svc({ type: 'ExternalName', externalName: 'a.example' });
@@ -40,8 +50,8 @@ test('patchAllocatedValues keeps what an update leaves out', (t) => {
 });
 
 test('dropTypeDependentFields clears unchanged fields the new type cannot have', (t) => {
-  const old = svc({ type: 'NodePort', clusterIP: '127.96.0.5', clusterIPs: ['127.96.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
-    externalTrafficPolicy: 'Cluster', ports: [{ port: 80, protocol: 'TCP', nodePort: 30080 }] });
+  const old = frozen(svc({ type: 'NodePort', clusterIP: '127.96.0.5', clusterIPs: ['127.96.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
+    externalTrafficPolicy: 'Cluster', ports: [{ port: 80, protocol: 'TCP', nodePort: 30080 }] }));
   const toCIP = structuredClone(old);
   toCIP.spec.type = 'ClusterIP';
   dropTypeDependentFields(toCIP, old);

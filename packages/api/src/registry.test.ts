@@ -218,3 +218,56 @@ test('an update without uid or creationTimestamp keeps the stored ones; deletion
   t.false('deletionTimestamp' in next.metadata);
   t.deepEqual(eps.validateUpdate(next, old), []);
 });
+
+/** Every object and array reachable from `v` that is frozen, by path. */
+function frozenParts(v: unknown, path = ''): string[] {
+  if (v === null || typeof v !== 'object') return [];
+  const own = Object.isFrozen(v) ? [path || '<root>'] : [];
+  return [...own, ...Object.entries(v).flatMap(([k, c]) => frozenParts(c, `${path}.${k}`))];
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    Object.freeze(v);
+    for (const c of Object.values(v)) deepFreeze(c);
+  }
+  return v;
+}
+
+// The apiserver hands the strategies the stored object itself, which the store keeps deeply frozen:
+// a strategy that wrote to it would throw, and one that took a part of it into the new object
+// without copying would make the writes after it (allocation, defaulting) throw.
+const storedObjects: KubeObject[] = [
+  { apiVersion: 'v1', kind: 'Service', ...created({ type: 'LoadBalancer', ports: [{ name: 'web', port: 80, nodePort: 30080 }], selector: { app: 'web' } }) },
+  { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u2', resourceVersion: '3', labels: { app: 'web' } },
+    spec: { containers: [{ name: 'c', ports: [{ containerPort: 8080 }] }] },
+    status: { phase: 'Running', podIP: '127.244.0.2', podIPs: [{ ip: '127.244.0.2' }], conditions: [{ type: 'Ready', status: 'True' }] } } as Pod,
+  { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default', uid: 'u3', resourceVersion: '4' },
+    subsets: [{ addresses: [{ ip: '127.244.0.2', targetRef: { kind: 'Pod', name: 'p', namespace: 'default' } }], ports: [{ port: 8080 }] }] } as KubeObject,
+  { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x', namespace: 'default', uid: 'u4', resourceVersion: '5', generation: 1, labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4', endpoints: [{ addresses: ['127.244.0.2'], conditions: { ready: true } }], ports: [{ port: 8080, protocol: 'TCP' }] } as EndpointSlice,
+  { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'u5', resourceVersion: '6' }, spec: { podCIDR: '127.244.0.0/24' },
+    status: { addresses: [{ type: 'InternalIP', address: '127.0.0.2' }], conditions: [{ type: 'Ready', status: 'True' }] } } as KubeObject,
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', uid: 'u6', resourceVersion: '7', labels: { 'kubernetes.io/metadata.name': 'team' } },
+    spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } } as Namespace,
+];
+for (const stored of storedObjects) {
+  test(`${stored.kind}: update and status update read the frozen stored object and share no part of it`, (t) => {
+    const s = strategyForKind(stored.apiVersion!, stored.kind!)!;
+    const old = deepFreeze(structuredClone(stored));
+    const asSent = (): KubeObject => {
+      const o = structuredClone(stored) as KubeObject & { status?: unknown };
+      delete o.status; // a client that leaves out what the server keeps
+      return o;
+    };
+    const next = asSent();
+    t.notThrows(() => s.prepareForUpdate(next, old));
+    t.notThrows(() => s.validateUpdate(next, old));
+    t.deepEqual(frozenParts(next), []);
+    const status = asSent();
+    t.notThrows(() => s.prepareForStatusUpdate(status, old));
+    t.notThrows(() => s.validateStatusUpdate(status, old));
+    t.deepEqual(frozenParts(status), []);
+    t.deepEqual(old, stored);
+  });
+}
