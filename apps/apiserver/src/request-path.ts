@@ -47,6 +47,7 @@ function clean(p: ResourcePath): ResourcePath {
 }
 
 function safeDecode(s: string): string | undefined {
+  if (!s.includes('%')) return s; // nothing to decode: most segments, and decodeURIComponent is not free
   try {
     return decodeURIComponent(s);
   } catch {

@@ -151,6 +151,28 @@ test('an update that changes nothing writes nothing', async (t) => {
   const same = await store.update('services', created);
   t.is(same.metadata.resourceVersion, '1');
   t.is(store.resourceVersion(), '1');
+  // uid and creationTimestamp are the store's: other values for them change nothing either
+  t.is(await store.update('services', { ...created, metadata: { ...created.metadata, uid: 'forged', creationTimestamp: '2000-01-01T00:00:00Z' } }), created);
+  t.is(store.resourceVersion(), '1');
+  const changed = await store.update('services', { ...created, spec: { ...(created as { spec?: object }).spec, changed: true } } as KubeObject);
+  t.is(changed.metadata.resourceVersion, '2');
+  t.is(changed.metadata.uid, created.metadata.uid);
+  t.is(encodeJSON(changed), JSON.stringify(changed));
+});
+
+test('update copies the caller\'s object when called: later changes to it do not reach the store', async (t) => {
+  const { store } = await openTemp(t);
+  const created = await store.create('services', svc('db'));
+  const input = structuredClone(created) as KubeObject;
+  input.metadata.labels = { app: 'v2' };
+  const pending = store.update('services', input);
+  input.metadata.labels.app = 'changed after the call';
+  input.metadata.resourceVersion = 'stale';
+  const updated = await pending;
+  t.deepEqual(updated.metadata.labels, { app: 'v2' });
+  t.is(updated.metadata.resourceVersion, '2');
+  t.true(Object.isFrozen(updated.metadata.labels));
+  t.not(updated.metadata, input.metadata);
 });
 
 test('onCommit hears of each durable batch: its synced write time and its writes; a batch that writes nothing is not one', async (t) => {

@@ -39,7 +39,7 @@ import {
   parseResourceVersion,
 } from './keys.js';
 import { keyOf, lowerBound, ResourceObjects, snapshotAt } from './object-index.js';
-import { deepFreeze, generateName, jsonCopy, timestampNow, withResourceVersion } from './objects.js';
+import { copyWithText, deepFreeze, generateName, jsonCopy, timestampNow, withResourceVersion } from './objects.js';
 import type { ListOptions, ListResult, StoreEvent, StoreOptions, Watcher, WatchOptions } from './types.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -291,27 +291,35 @@ export class Store {
   }
 
   async update(resource: string, obj: KubeObject): Promise<KubeObject> {
-    const draft = jsonCopy(obj);
-    return this.enqueue((view, rv) => this.decideUpdate(view, rv, resource, draft));
+    const { copy: draft, text } = copyWithText(obj);
+    return this.enqueue((view, rv) => this.decideUpdate(view, rv, resource, draft, text));
   }
 
-  private decideUpdate(view: WriterView, rv: number, resource: string, draft: KubeObject): Outcome {
+  /** `text`, when given, is JSON.stringify(draft) as the writer gets it. */
+  private decideUpdate(view: WriterView, rv: number, resource: string, draft: KubeObject, text?: string): Outcome {
     const namespace = draft.metadata.namespace ?? '';
     const name = draft.metadata.name ?? '';
     const cur = view.get(resource, namespace, name);
     if (cur === undefined) throw notFound(resource, name);
-    const wanted = draft.metadata.resourceVersion;
+    const m = draft.metadata;
+    const wanted = m.resourceVersion;
     if (wanted !== undefined && wanted !== '' && wanted !== cur.metadata.resourceVersion) {
       throw conflict(resource, name);
     }
-    draft.metadata = {
-      ...draft.metadata,
-      uid: cur.metadata.uid,
-      creationTimestamp: cur.metadata.creationTimestamp,
-      resourceVersion: cur.metadata.resourceVersion,
-    };
-    // As Kubernetes does, an update that changes nothing writes nothing.
-    if (JSON.stringify(draft) === encodeJSON(cur)) return { answer: cur };
+    // As Kubernetes does, an update that changes nothing writes nothing. Usually the draft carries
+    // the stored uid, creationTimestamp and resourceVersion already: then its text is the one to compare.
+    const asStored = text !== undefined && m.uid !== undefined && m.uid === cur.metadata.uid &&
+      m.creationTimestamp !== undefined && m.creationTimestamp === cur.metadata.creationTimestamp &&
+      m.resourceVersion !== undefined && m.resourceVersion === cur.metadata.resourceVersion;
+    if (!asStored) {
+      draft.metadata = {
+        ...m,
+        uid: cur.metadata.uid,
+        creationTimestamp: cur.metadata.creationTimestamp,
+        resourceVersion: cur.metadata.resourceVersion,
+      };
+    }
+    if ((asStored ? text : JSON.stringify(draft)) === encodeJSON(cur)) return { answer: cur };
     draft.metadata.resourceVersion = String(rv);
     return { write: { rv, type: 'MODIFIED', resource, object: deepFreeze(draft), prev: cur } };
   }
