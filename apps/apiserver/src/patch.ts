@@ -1,4 +1,5 @@
 // Applies the three patch types kubectl sends. Pure: (current object, patch body) → new object.
+import { cloneJSON } from '@knet/api';
 import jsonpatch from 'fast-json-patch';
 import type { Schema } from './openapi-schemas.js';
 import { PatchError, strategicMerge } from './strategic-merge.js';
@@ -30,7 +31,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 export function applyPatch(type: PatchType, current: object, patch: unknown, schema: Schema | undefined): unknown {
-  const base: unknown = structuredClone(current);
+  const base: unknown = cloneJSON(current);
   switch (type) {
     case 'merge':
       if (!isObj(patch)) throw new PatchError('merge patch must be a JSON object');

@@ -3,7 +3,7 @@
 // NodePort allocation; namespaces cascade their deletion.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  apiVersionOf, invalidStatus, tableFor,
+  apiVersionOf, cloneJSON, invalidStatus, tableFor,
   type KubeObject, type ResourceInfo, type Service, type Strategy, type Table,
 } from '@knet/api';
 import type { Logger } from 'pino';
@@ -266,7 +266,7 @@ export class RestHandlers {
         throw this.storeFailure(err, info, path.name!);
       }
       // commitUpdate changes what it is given; only a retry (no resourceVersion sent) needs the body as sent again
-      const next = userRV ? obj : structuredClone(obj);
+      const next = userRV ? obj : cloneJSON(obj);
       if (!userRV) next.metadata.resourceVersion = old.metadata.resourceVersion!;
       const result = await this.commitUpdate(c, next, old);
       if (result === 'conflict' && !userRV && attempt < MAX_RETRIES) continue;

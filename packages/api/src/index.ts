@@ -15,3 +15,4 @@ export * from './env.js';
 export * from './registry.js';
 export * from './shape.js';
 export * from './generate-name.js';
+export * from './json-clone.js';

@@ -6,6 +6,7 @@ import type { KubeObject } from './meta.js';
 import type { Endpoints, Namespace, Node, Pod, Service } from './core.js';
 import type { EndpointSlice } from './discovery.js';
 import { invalid, type FieldError } from './field-errors.js';
+import { cloneJSON } from './json-clone.js';
 import { defaultEndpointSlice, defaultEndpoints, defaultNamespace, defaultNode, defaultPod, defaultService, LabelMetadataName } from './defaults.js';
 import { needsClusterIP, needsHealthCheck, needsNodePort, externallyAccessible } from './service-helpers.js';
 import { deepEqual, validateObjectMetaUpdate } from './validation/meta.js';
@@ -52,7 +53,7 @@ export function apiVersionOf(info: ResourceInfo): string {
   return info.group ? `${info.group}/${info.version}` : info.version;
 }
 
-const clone = <V>(v: V): V => (v === undefined ? v : structuredClone(v));
+const clone = <V>(v: V): V => cloneJSON(v);
 
 /**
  * On a status update only status, labels and annotations come from the request;
