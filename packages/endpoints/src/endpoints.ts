@@ -1,7 +1,7 @@
 // The Endpoints controller's computation (kube-controller-manager
 // pkg/controller/endpoint): Service + Pods → the desired Endpoints object, and the
 // decision whether the stored one must be written.
-import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from '@knet/api';
+import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '@knet/api';
 import { semanticEqual } from './equal.js';
 import {
   AnnotationLastChangeTriggerTime,
@@ -11,8 +11,8 @@ import {
   isServiceIPSet,
   selectorMatches,
 } from './labels.js';
-import { findPort, isIPv6, isPodReady, podIPs, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
-import { repackSubsets } from './repack.js';
+import { findPort, fixedTargetPort, isIPv6, isPodReady, podIPs, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
+import { SubsetPacker } from './repack.js';
 import { formatTriggerTime } from './trigger-time.js';
 
 export interface EndpointsOptions {
@@ -48,6 +48,13 @@ function podAddressForService(svc: Service, pod: Pod): EndpointAddress | undefin
   return addr;
 }
 
+function endpointPort(sp: ServicePort, port: number): EndpointPort {
+  const ep: EndpointPort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
+  if (!ep.name) delete ep.name;
+  if (sp.appProtocol) ep.appProtocol = sp.appProtocol;
+  return ep;
+}
+
 /** Service labels minus the headless label, which the controller owns. */
 function serviceLabels(svc: Service): Record<string, string> {
   const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
@@ -65,33 +72,35 @@ export function desiredEndpoints(svc: Service, pods: Pod[], opts: EndpointsOptio
   const publishNotReady = svc.spec.publishNotReadyAddresses === true;
   const ports = svc.spec.ports ?? [];
   const headless = svc.spec.clusterIP === 'None';
-  const raw: EndpointSubset[] = [];
+  const packer = new SubsetPacker();
+  // A numeric targetPort names the same port on every Pod: those ports are built once, not per Pod.
+  const fixedPorts = ports.map((sp) => {
+    const n = fixedTargetPort(sp);
+    return n === undefined ? undefined : endpointPort(sp, n);
+  });
 
   for (const pod of selectPods(svc, pods)) {
     if (!shouldPodBeInEndpoints(pod, publishNotReady)) continue;
     const addr = podAddressForService(svc, pod);
     if (!addr) continue;
     const ready = publishNotReady || isPodReady(pod);
-    const subset = (port: EndpointPort | undefined): EndpointSubset => ({
-      ...(ready ? { addresses: [addr] } : { notReadyAddresses: [addr] }),
-      ...(port ? { ports: [port] } : {}),
-    });
     if (ports.length === 0) {
       // A headless Service may have no ports; its Endpoints still list the Pods.
-      if (headless) raw.push(subset(undefined));
+      if (headless) packer.add(addr, undefined, ready);
       continue;
     }
-    for (const sp of ports) {
-      const portNum = findPort(pod, sp);
-      if (portNum === undefined) continue;
-      const ep: EndpointPort = { name: sp.name ?? '', port: portNum, protocol: sp.protocol ?? 'TCP' };
-      if (!ep.name) delete ep.name;
-      if (sp.appProtocol) ep.appProtocol = sp.appProtocol;
-      raw.push(subset(ep));
+    for (let i = 0; i < ports.length; i++) {
+      let ep = fixedPorts[i];
+      if (!ep) {
+        const portNum = findPort(pod, ports[i]);
+        if (portNum === undefined) continue;
+        ep = endpointPort(ports[i], portNum);
+      }
+      packer.add(addr, ep, ready);
     }
   }
 
-  const subsets = repackSubsets(raw);
+  const subsets = packer.subsets();
   const annotations: Record<string, string> = {};
   if (opts.triggerTime) annotations[AnnotationLastChangeTriggerTime] = formatTriggerTime(opts.triggerTime);
   if (truncateEndpoints(subsets)) annotations[AnnotationOverCapacity] = 'truncated';

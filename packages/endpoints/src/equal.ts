@@ -4,7 +4,11 @@
 function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  if (typeof v === 'object') {
+    // No Object.keys array: this runs for every field compared.
+    for (const k in v as object) if (Object.hasOwn(v as object, k)) return false;
+    return true;
+  }
   return false;
 }
 
