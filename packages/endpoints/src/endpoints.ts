@@ -11,7 +11,7 @@ import {
   isServiceIPSet,
   selectorMatches,
 } from './labels.js';
-import { findPort, fixedTargetPort, isIPv6, isPodReady, podIPs, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
+import { findPort, firstPodIP, fixedTargetPort, isIPv6, isPodReady, podIPOfFamily, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
 import { SubsetPacker } from './repack.js';
 import { formatTriggerTime } from './trigger-time.js';
 
@@ -36,11 +36,10 @@ export function selectPods(svc: Service, pods: Pod[]): Pod[] {
 function podAddressForService(svc: Service, pod: Pod): EndpointAddress | undefined {
   let v6: boolean;
   const families = svc.spec.ipFamilies ?? [];
-  const ips = podIPs(pod);
   if (families.length > 0) v6 = families[0] === 'IPv6';
   else if (isServiceIPSet(svc.spec.clusterIP)) v6 = isIPv6(svc.spec.clusterIP!);
-  else v6 = isIPv6(ips[0] ?? '');
-  const ip = ips.find((x) => isIPv6(x) === v6);
+  else v6 = isIPv6(firstPodIP(pod) ?? '');
+  const ip = podIPOfFamily(pod, v6);
   if (!ip) return undefined;
   const addr: EndpointAddress = { ip, targetRef: podReference(pod) };
   if (pod.spec?.nodeName) addr.nodeName = pod.spec.nodeName;

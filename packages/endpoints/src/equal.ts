@@ -21,7 +21,8 @@ export function semanticEqual(a: unknown, b: unknown, ignore?: ReadonlySet<strin
   if (Array.isArray(a)) {
     const bb = b as unknown[];
     if (a.length !== bb.length) return false;
-    return a.every((x, i) => semanticEqual(x, bb[i], ignore));
+    for (let i = 0; i < a.length; i++) if (!semanticEqual(a[i], bb[i], ignore)) return false;
+    return true;
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;

@@ -25,6 +25,24 @@ export function podIPs(pod: Pod): string[] {
   return pod.status?.podIP ? [pod.status.podIP] : [];
 }
 
+/** The first of podIPs(pod) in the family (IPv6 or not), without building the list. */
+export function podIPOfFamily(pod: Pod, v6: boolean): string | undefined {
+  let listed = false;
+  for (const p of pod.status?.podIPs ?? []) {
+    if (!p.ip) continue;
+    listed = true;
+    if (isIPv6(p.ip) === v6) return p.ip;
+  }
+  const ip = pod.status?.podIP;
+  return !listed && ip && isIPv6(ip) === v6 ? ip : undefined;
+}
+
+/** podIPs(pod)[0] without building the list. */
+export function firstPodIP(pod: Pod): string | undefined {
+  for (const p of pod.status?.podIPs ?? []) if (p.ip) return p.ip;
+  return pod.status?.podIP || undefined;
+}
+
 /** podIPs(pod).length > 0 without building the list. */
 export function hasPodIP(pod: Pod): boolean {
   for (const p of pod.status?.podIPs ?? []) if (p.ip) return true;

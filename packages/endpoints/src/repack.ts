@@ -150,7 +150,8 @@ export class SubsetPacker {
     for (const g of groups.values()) {
       const ready: EndpointAddress[] = [];
       const notReady: EndpointAddress[] = [];
-      for (const [k, r] of g.addrs) (r ? ready : notReady).push(this.allAddrs.get(k)!);
+      // forEach: for-of over a Map's entries makes a [key, value] array per address.
+      g.addrs.forEach((r, k) => (r ? ready : notReady).push(this.allAddrs.get(k)!));
       const subset: EndpointSubset = {};
       if (ready.length > 0) subset.addresses = ready;
       if (notReady.length > 0) subset.notReadyAddresses = notReady;
