@@ -214,8 +214,10 @@ export class EndpointsController {
   private servicesSelecting(pod: Pod): string[] {
     const ns = pod.metadata.namespace ?? '';
     const candidates = new Set<Service>(this.services.byIndex('selector', `${ns}/`));
-    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
-      for (const svc of this.services.byIndex('selector', `${ns}/${k}=${v}`)) candidates.add(svc);
+    const labels = pod.metadata.labels ?? {};
+    for (const k in labels) {
+      if (!Object.hasOwn(labels, k)) continue;
+      for (const svc of this.services.byIndex('selector', `${ns}/${k}=${labels[k]}`)) candidates.add(svc);
     }
     const out: string[] = [];
     for (const svc of candidates) {
@@ -453,7 +455,11 @@ function selectorIndex(svc: Service): string[] {
 /** Pods by each `namespace/key=value` label. */
 function labelIndex(pod: Pod): string[] {
   const ns = pod.metadata.namespace ?? '';
-  return Object.entries(pod.metadata.labels ?? {}).map(([k, v]) => `${ns}/${k}=${v}`);
+  const labels = pod.metadata.labels ?? {};
+  // for-in, not Object.entries(...).map: this runs on every Pod event.
+  const out: string[] = [];
+  for (const k in labels) if (Object.hasOwn(labels, k)) out.push(`${ns}/${k}=${labels[k]}`);
+  return out;
 }
 
 function sameLabels(a: KubeObject, b: KubeObject): boolean {

@@ -52,6 +52,10 @@ test('indexes follow changes; a throwing index function indexes nothing', (t) =>
   t.deepEqual(names('app', 'web'), ['b']);
   t.deepEqual(names('app', 'db'), ['a']);
   t.deepEqual(names('multi', 'tier'), []);
+  // A new version under the same values stays where it was, and the index hands out the new version.
+  c.upsert(obj('b', 'ns', { app: 'web' }, '2'));
+  t.deepEqual(names('app', 'web'), ['b']);
+  t.is(c.byIndex('app', 'web')[0].metadata.resourceVersion, '2');
   c.remove(obj('b', 'ns'));
   t.deepEqual(names('app', 'web'), []);
   t.deepEqual(names('broken', 'x'), []);

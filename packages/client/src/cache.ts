@@ -11,11 +11,12 @@ export function objectKey(obj: KubeObject): string {
 
 export class IndexedCache<T extends KubeObject> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
-  private readonly indexes = new Map<string, { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }>();
+  /** byKey: the values each object was indexed under, so an update whose values did not change touches nothing. */
+  private readonly indexes = new Map<string, { fn: IndexFunc<T>; byValue: Map<string, Set<string>>; byKey: Map<string, string[]> }>();
   private readonly keyed = new Map<string, T>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
-    for (const [name, fn] of Object.entries(indexers)) this.indexes.set(name, { fn, byValue: new Map() });
+    for (const [name, fn] of Object.entries(indexers)) this.indexes.set(name, { fn, byValue: new Map(), byKey: new Map() });
   }
 
   get size(): number {
@@ -55,7 +56,6 @@ export class IndexedCache<T extends KubeObject> {
   upsert(obj: T): T | undefined {
     const key = objectKey(obj);
     const old = this.keyed.get(key);
-    if (old) this.unindex(key, old);
     this.keyed.set(key, obj);
     const ns = obj.metadata.namespace ?? '';
     let names = this.byNamespace.get(ns);
@@ -70,7 +70,7 @@ export class IndexedCache<T extends KubeObject> {
     const key = objectKey(obj);
     const old = this.keyed.get(key);
     if (!old) return undefined;
-    this.unindex(key, old);
+    this.unindex(key);
     this.keyed.delete(key);
     const ns = old.metadata.namespace ?? '';
     const names = this.byNamespace.get(ns);
@@ -79,25 +79,45 @@ export class IndexedCache<T extends KubeObject> {
     return old;
   }
 
+  /** (Re)indexes key under obj's values; most updates (a Pod's status) keep them, and then nothing changes. */
   private index(key: string, obj: T): void {
     for (const idx of this.indexes.values()) {
-      for (const v of safeIndexValues(idx.fn, obj)) {
+      const values = safeIndexValues(idx.fn, obj);
+      const before = idx.byKey.get(key);
+      if (before && sameValues(before, values)) continue;
+      if (before) unindexValues(idx.byValue, key, before);
+      for (const v of values) {
         let keys = idx.byValue.get(v);
         if (!keys) idx.byValue.set(v, (keys = new Set()));
         keys.add(key);
       }
+      if (values.length > 0) idx.byKey.set(key, values);
+      else idx.byKey.delete(key);
     }
   }
 
-  private unindex(key: string, obj: T): void {
+  private unindex(key: string): void {
     for (const idx of this.indexes.values()) {
-      for (const v of safeIndexValues(idx.fn, obj)) {
-        const keys = idx.byValue.get(v);
-        keys?.delete(key);
-        if (keys && keys.size === 0) idx.byValue.delete(v);
-      }
+      const before = idx.byKey.get(key);
+      if (!before) continue;
+      unindexValues(idx.byValue, key, before);
+      idx.byKey.delete(key);
     }
   }
+}
+
+function unindexValues(byValue: Map<string, Set<string>>, key: string, values: string[]): void {
+  for (const v of values) {
+    const keys = byValue.get(v);
+    keys?.delete(key);
+    if (keys && keys.size === 0) byValue.delete(v);
+  }
+}
+
+function sameValues(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** An index function that throws or returns junk indexes the object under nothing, rather than breaking the cache. */

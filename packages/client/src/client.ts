@@ -4,6 +4,7 @@ import type { KubeList, KubeObject, WatchEvent } from '@knet/api';
 import { apiErrorFromResponse } from './errors.js';
 import { LineSplitter } from './ndjson.js';
 import { resourcePath, type ResourceRef } from './resources.js';
+import { textRequest } from './text-request.js';
 
 export interface ClusterConfig {
   /** `https://127.0.0.1:6443` or `http://...`; a path after the host is kept as a prefix. */
@@ -246,14 +247,14 @@ export class KubeClient {
       body = JSON.stringify(req.body);
       headers['content-type'] = req.contentType ?? 'application/json';
     }
-    const res = await request(this.pool, {
+    const res = await textRequest(this.pool, {
       method: req.method,
       path: this.prefix + req.path + queryString(req.query ?? {}),
       headers,
       body,
       signal: req.signal,
     });
-    const text = await res.body.text();
+    const { text } = res;
     if (res.statusCode < 200 || res.statusCode >= 300) throw apiErrorFromResponse(res.statusCode, text);
     if (!text) return undefined;
     try {
@@ -265,12 +266,14 @@ export class KubeClient {
 }
 
 function queryString(q: Record<string, string | number | boolean | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) {
+  // Made only when there is a parameter: most calls (every PUT) have none.
+  let params: URLSearchParams | undefined;
+  for (const k in q) {
+    const v = q[k];
     if (v === undefined || v === '') continue;
-    params.set(k, typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v));
+    (params ??= new URLSearchParams()).set(k, typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v));
   }
-  const s = params.toString();
+  const s = params?.toString();
   return s ? `?${s}` : '';
 }
 

@@ -1,7 +1,7 @@
 // The Endpoints controller's computation (kube-controller-manager
 // pkg/controller/endpoint): Service + Pods → the desired Endpoints object, and the
 // decision whether the stored one must be written.
-import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from '@knet/api';
+import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '@knet/api';
 import { semanticEqual } from './equal.js';
 import {
   AnnotationLastChangeTriggerTime,
@@ -11,8 +11,8 @@ import {
   isServiceIPSet,
   selectorMatches,
 } from './labels.js';
-import { findPort, isIPv6, isPodReady, podIPs, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
-import { repackSubsets } from './repack.js';
+import { findPort, firstPodIP, fixedTargetPort, isIPv6, isPodReady, podIPOfFamily, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
+import { SubsetPacker } from './repack.js';
 import { formatTriggerTime } from './trigger-time.js';
 
 export interface EndpointsOptions {
@@ -36,16 +36,22 @@ export function selectPods(svc: Service, pods: Pod[]): Pod[] {
 function podAddressForService(svc: Service, pod: Pod): EndpointAddress | undefined {
   let v6: boolean;
   const families = svc.spec.ipFamilies ?? [];
-  const ips = podIPs(pod);
   if (families.length > 0) v6 = families[0] === 'IPv6';
   else if (isServiceIPSet(svc.spec.clusterIP)) v6 = isIPv6(svc.spec.clusterIP!);
-  else v6 = isIPv6(ips[0] ?? '');
-  const ip = ips.find((x) => isIPv6(x) === v6);
+  else v6 = isIPv6(firstPodIP(pod) ?? '');
+  const ip = podIPOfFamily(pod, v6);
   if (!ip) return undefined;
   const addr: EndpointAddress = { ip, targetRef: podReference(pod) };
   if (pod.spec?.nodeName) addr.nodeName = pod.spec.nodeName;
   if (shouldSetHostname(pod, svc)) addr.hostname = pod.spec.hostname;
   return addr;
+}
+
+function endpointPort(sp: ServicePort, port: number): EndpointPort {
+  const ep: EndpointPort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
+  if (!ep.name) delete ep.name;
+  if (sp.appProtocol) ep.appProtocol = sp.appProtocol;
+  return ep;
 }
 
 /** Service labels minus the headless label, which the controller owns. */
@@ -65,33 +71,35 @@ export function desiredEndpoints(svc: Service, pods: Pod[], opts: EndpointsOptio
   const publishNotReady = svc.spec.publishNotReadyAddresses === true;
   const ports = svc.spec.ports ?? [];
   const headless = svc.spec.clusterIP === 'None';
-  const raw: EndpointSubset[] = [];
+  const packer = new SubsetPacker();
+  // A numeric targetPort names the same port on every Pod: those ports are built once, not per Pod.
+  const fixedPorts = ports.map((sp) => {
+    const n = fixedTargetPort(sp);
+    return n === undefined ? undefined : endpointPort(sp, n);
+  });
 
   for (const pod of selectPods(svc, pods)) {
     if (!shouldPodBeInEndpoints(pod, publishNotReady)) continue;
     const addr = podAddressForService(svc, pod);
     if (!addr) continue;
     const ready = publishNotReady || isPodReady(pod);
-    const subset = (port: EndpointPort | undefined): EndpointSubset => ({
-      ...(ready ? { addresses: [addr] } : { notReadyAddresses: [addr] }),
-      ...(port ? { ports: [port] } : {}),
-    });
     if (ports.length === 0) {
       // A headless Service may have no ports; its Endpoints still list the Pods.
-      if (headless) raw.push(subset(undefined));
+      if (headless) packer.add(addr, undefined, ready);
       continue;
     }
-    for (const sp of ports) {
-      const portNum = findPort(pod, sp);
-      if (portNum === undefined) continue;
-      const ep: EndpointPort = { name: sp.name ?? '', port: portNum, protocol: sp.protocol ?? 'TCP' };
-      if (!ep.name) delete ep.name;
-      if (sp.appProtocol) ep.appProtocol = sp.appProtocol;
-      raw.push(subset(ep));
+    for (let i = 0; i < ports.length; i++) {
+      let ep = fixedPorts[i];
+      if (!ep) {
+        const portNum = findPort(pod, ports[i]);
+        if (portNum === undefined) continue;
+        ep = endpointPort(ports[i], portNum);
+      }
+      packer.add(addr, ep, ready);
     }
   }
 
-  const subsets = repackSubsets(raw);
+  const subsets = packer.subsets();
   const annotations: Record<string, string> = {};
   if (opts.triggerTime) annotations[AnnotationLastChangeTriggerTime] = formatTriggerTime(opts.triggerTime);
   if (truncateEndpoints(subsets)) annotations[AnnotationOverCapacity] = 'truncated';

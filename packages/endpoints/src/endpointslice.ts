@@ -13,7 +13,7 @@ import {
   isServiceIPSet,
 } from './labels.js';
 import { hasManagedEndpoints, selectPods } from './endpoints.js';
-import { findPort, isIPv6, isPodReady, isPodTerminating, podIPs, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
+import { findPort, fixedTargetPort, isIPv6, isPodReady, isPodTerminating, podIPs, podReference, shouldPodBeInEndpoints, shouldSetHostname } from './pod.js';
 import {
   EndpointSet,
   controllerRef,
@@ -80,8 +80,9 @@ function podToEndpoint(pod: Pod, svc: Service, addressType: AddressType, zoneOf?
   const terminating = isPodTerminating(pod);
   // A terminating Pod is never "ready" unless the Service publishes not-ready addresses.
   const ready = svc.spec.publishNotReadyAddresses === true || (serving && !terminating);
+  const v6 = addressType === 'IPv6';
   const ep: Endpoint = {
-    addresses: podIPs(pod).filter((ip) => isIPv6(ip) === (addressType === 'IPv6')),
+    addresses: podIPs(pod).filter((ip) => isIPv6(ip) === v6),
     conditions: { ready, serving, terminating },
     targetRef: podReference(pod),
   };
@@ -179,9 +180,18 @@ function reconcileByAddressType(
   }
 
   const desired = new Map<string, { ports: EndpointSlicePort[]; set: EndpointSet }>();
+  // With numeric targetPorts only, every Pod offers the same ports: built and keyed once, not per Pod.
+  const samePorts = (svc.spec.ports ?? []).every((sp) => fixedTargetPort(sp) !== undefined);
+  let shared: { ports: EndpointSlicePort[]; key: string } | undefined;
   for (const pod of pods) {
-    const ports = endpointPorts(svc, pod);
-    const key = portMapKey(ports);
+    let ports: EndpointSlicePort[];
+    let key: string;
+    if (shared) ({ ports, key } = shared);
+    else {
+      ports = endpointPorts(svc, pod);
+      key = portMapKey(ports);
+      if (samePorts) shared = { ports, key };
+    }
     let d = desired.get(key);
     if (!d) {
       d = { ports, set: new EndpointSet() };

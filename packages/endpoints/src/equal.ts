@@ -4,7 +4,11 @@
 function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  if (typeof v === 'object') {
+    // No Object.keys array: this runs for every field compared.
+    for (const k in v as object) if (Object.hasOwn(v as object, k)) return false;
+    return true;
+  }
   return false;
 }
 
@@ -17,7 +21,8 @@ export function semanticEqual(a: unknown, b: unknown, ignore?: ReadonlySet<strin
   if (Array.isArray(a)) {
     const bb = b as unknown[];
     if (a.length !== bb.length) return false;
-    return a.every((x, i) => semanticEqual(x, bb[i], ignore));
+    for (let i = 0; i < a.length; i++) if (!semanticEqual(a[i], bb[i], ignore)) return false;
+    return true;
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;

@@ -18,9 +18,35 @@ export function isPodTerminating(pod: Pod): boolean {
 
 /** The Pod's IPs, podIPs first, falling back to podIP for writers that set only that. */
 export function podIPs(pod: Pod): string[] {
-  const list = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => !!ip);
+  // A loop, not map + filter: called per Pod per sync, and the intermediate arrays fed the GC.
+  const list: string[] = [];
+  for (const p of pod.status?.podIPs ?? []) if (p.ip) list.push(p.ip);
   if (list.length > 0) return list;
   return pod.status?.podIP ? [pod.status.podIP] : [];
+}
+
+/** The first of podIPs(pod) in the family (IPv6 or not), without building the list. */
+export function podIPOfFamily(pod: Pod, v6: boolean): string | undefined {
+  let listed = false;
+  for (const p of pod.status?.podIPs ?? []) {
+    if (!p.ip) continue;
+    listed = true;
+    if (isIPv6(p.ip) === v6) return p.ip;
+  }
+  const ip = pod.status?.podIP;
+  return !listed && ip && isIPv6(ip) === v6 ? ip : undefined;
+}
+
+/** podIPs(pod)[0] without building the list. */
+export function firstPodIP(pod: Pod): string | undefined {
+  for (const p of pod.status?.podIPs ?? []) if (p.ip) return p.ip;
+  return pod.status?.podIP || undefined;
+}
+
+/** podIPs(pod).length > 0 without building the list. */
+export function hasPodIP(pod: Pod): boolean {
+  for (const p of pod.status?.podIPs ?? []) if (p.ip) return true;
+  return !!pod.status?.podIP;
 }
 
 /**
@@ -29,7 +55,7 @@ export function podIPs(pod: Pod): string[] {
  */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
   if (isPodTerminal(pod)) return false;
-  if (podIPs(pod).length === 0) return false;
+  if (!hasPodIP(pod)) return false;
   if (!includeTerminating && isPodTerminating(pod)) return false;
   return true;
 }
@@ -39,15 +65,23 @@ export function shouldSetHostname(pod: Pod, svc: Service): boolean {
   return !!pod.spec?.hostname && pod.spec.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace;
 }
 
+/** The target port when it is a number (the same on every Pod), undefined when it names a container port. */
+export function fixedTargetPort(sp: ServicePort): number | undefined {
+  const target = sp.targetPort ?? sp.port;
+  if (typeof target === 'number') return target;
+  if (/^\d+$/.test(target)) return Number(target);
+  return undefined;
+}
+
 /**
  * The Pod's port for a Service port (podutil.FindPort): a numeric targetPort as is,
  * a named one from the container port with that name and protocol; undefined when
  * the Pod has no such port.
  */
 export function findPort(pod: Pod, sp: ServicePort): number | undefined {
-  const target = sp.targetPort ?? sp.port;
-  if (typeof target === 'number') return target;
-  if (/^\d+$/.test(target)) return Number(target);
+  const fixed = fixedTargetPort(sp);
+  if (fixed !== undefined) return fixed;
+  const target = String(sp.targetPort);
   const proto = sp.protocol ?? 'TCP';
   for (const c of pod.spec?.containers ?? []) {
     for (const p of c.ports ?? []) {

@@ -29,7 +29,33 @@ function compareIPs(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Four dot-separated decimal numbers as one number (each may exceed 255: ordering only). */
 function ipv4Number(ip: string): number | undefined {
+  // By hand, not a regular expression: called per address per sync, and each match array fed the GC.
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // Past 15 digits the sum could round differently from Number(): leave such oddities to it.
+      if (++digits > 15) return ipv4NumberSlow(ip);
+      part = part * 10 + (c - 48);
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return undefined;
+    }
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return n * 256 + part;
+}
+
+function ipv4NumberSlow(ip: string): number | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
   if (!m) return undefined;
   return ((Number(m[1]) * 256 + Number(m[2])) * 256 + Number(m[3])) * 256 + Number(m[4]);
@@ -62,63 +88,76 @@ export function sortSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
     if (s.notReadyAddresses) s.notReadyAddresses = sortAddresses(s.notReadyAddresses);
     s.ports?.sort(comparePorts);
   }
-  const key = (s: EndpointSubset) => canonicalJson([s.ports ?? [], s.addresses ?? [], s.notReadyAddresses ?? []]);
-  return subsets.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  if (subsets.length < 2) return subsets;
+  // Each subset's key once, not once per comparison.
+  const keyed = subsets.map((s) => ({ s, k: canonicalJson([s.ports ?? [], s.addresses ?? [], s.notReadyAddresses ?? []]) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) subsets[i] = keyed[i].s;
+  return subsets;
 }
 
 export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
-  const allAddrs = new Map<string, EndpointAddress>();
-  // port key → (port, address key → ready)
-  const byPort = new Map<string, { port: EndpointPort | undefined; addrs: Map<string, boolean> }>();
+  const packer = new SubsetPacker();
+  for (const s of subsets) {
+    const ports: (EndpointPort | undefined)[] = s.ports && s.ports.length > 0 ? s.ports : [undefined];
+    for (const p of ports) {
+      for (const a of s.addresses ?? []) packer.add(a, p, true);
+      for (const a of s.notReadyAddresses ?? []) packer.add(a, p, false);
+    }
+  }
+  return packer.subsets();
+}
 
-  const add = (addr: EndpointAddress, port: EndpointPort | undefined, ready: boolean) => {
+/**
+ * repackSubsets fed one (address, port, ready) at a time: the Endpoints controller adds each Pod's
+ * address per port here rather than building a one-address subset for each first.
+ */
+export class SubsetPacker {
+  private readonly allAddrs = new Map<string, EndpointAddress>();
+  // port key → (port, address key → ready)
+  private readonly byPort = new Map<string, { port: EndpointPort | undefined; addrs: Map<string, boolean> }>();
+
+  /** `port` undefined: an address without ports (a headless Service without ports). */
+  add(addr: EndpointAddress, port: EndpointPort | undefined, ready: boolean): void {
     const ak = addressKey(addr);
-    if (!allAddrs.has(ak)) allAddrs.set(ak, addr);
+    if (!this.allAddrs.has(ak)) this.allAddrs.set(ak, addr);
     const pk = port ? portKey(port) : '<none>';
-    let entry = byPort.get(pk);
+    let entry = this.byPort.get(pk);
     if (!entry) {
       entry = { port, addrs: new Map() };
-      byPort.set(pk, entry);
+      this.byPort.set(pk, entry);
     }
     // Not ready trumps ready.
     const was = entry.addrs.get(ak);
     if (was === undefined || was) entry.addrs.set(ak, ready);
-  };
+  }
 
-  for (const s of subsets) {
-    const ports: (EndpointPort | undefined)[] = s.ports && s.ports.length > 0 ? s.ports : [undefined];
-    for (const p of ports) {
-      for (const a of s.addresses ?? []) add(a, p, true);
-      for (const a of s.notReadyAddresses ?? []) add(a, p, false);
+  /** The canonical subsets of everything added. */
+  subsets(): EndpointSubset[] {
+    // Group ports by identical (address, ready) sets; with one port there is one group.
+    const groups = new Map<string, { addrs: Map<string, boolean>; ports: EndpointPort[] }>();
+    for (const { port, addrs } of this.byPort.values()) {
+      const setKey = this.byPort.size === 1 ? '' : [...addrs.entries()].map(([k, r]) => `${k}=${r}`).sort().join('\n');
+      let g = groups.get(setKey);
+      if (!g) {
+        g = { addrs, ports: [] };
+        groups.set(setKey, g);
+      }
+      if (port) g.ports.push(port);
     }
-  }
 
-  // Group ports by identical (address, ready) sets.
-  const groups = new Map<string, { addrs: Map<string, boolean>; ports: EndpointPort[] }>();
-  for (const { port, addrs } of byPort.values()) {
-    const setKey = [...addrs.entries()].map(([k, r]) => `${k}=${r}`).sort().join('\n');
-    let g = groups.get(setKey);
-    if (!g) {
-      g = { addrs, ports: [] };
-      groups.set(setKey, g);
+    const out: EndpointSubset[] = [];
+    for (const g of groups.values()) {
+      const ready: EndpointAddress[] = [];
+      const notReady: EndpointAddress[] = [];
+      // forEach: for-of over a Map's entries makes a [key, value] array per address.
+      g.addrs.forEach((r, k) => (r ? ready : notReady).push(this.allAddrs.get(k)!));
+      const subset: EndpointSubset = {};
+      if (ready.length > 0) subset.addresses = ready;
+      if (notReady.length > 0) subset.notReadyAddresses = notReady;
+      if (g.ports.length > 0) subset.ports = g.ports;
+      out.push(subset);
     }
-    if (port) g.ports.push(port);
+    return sortSubsets(out);
   }
-
-  const out: EndpointSubset[] = [];
-  for (const g of groups.values()) {
-    const ready: EndpointAddress[] = [];
-    const notReady: EndpointAddress[] = [];
-    for (const [k, r] of g.addrs) (r ? ready : notReady).push(allAddrs.get(k)!);
-    const subset: EndpointSubset = {};
-    if (ready.length > 0) subset.addresses = ready;
-    if (notReady.length > 0) subset.notReadyAddresses = notReady;
-    if (g.ports.length > 0) subset.ports = g.ports;
-    out.push(subset);
-  }
-  return sortSubsets(out);
 }

@@ -22,6 +22,13 @@ test('formatTriggerTime drops trailing zeros like Go RFC3339Nano', (t) => {
     ['2026-01-01T00:00:00.100Z', '2026-01-01T00:00:00.1Z'],
     ['2026-01-01T00:00:00.123Z', '2026-01-01T00:00:00.123Z'],
     ['2026-01-01T00:00:10.000Z', '2026-01-01T00:00:10Z'],
+    ['2026-01-01T00:00:10.120Z', '2026-01-01T00:00:10.12Z'],
+    ['2026-01-01T00:00:10.007Z', '2026-01-01T00:00:10.007Z'],
+    ['+010000-01-01T00:00:00.500Z', '+010000-01-01T00:00:00.5Z'],
   ];
-  for (const [iso, want] of cases) t.is(formatTriggerTime(new Date(iso)), want);
+  // Twice over: the second round is answered from the last formatted time when it repeats.
+  for (const [iso, want] of [...cases, ...cases]) {
+    t.is(formatTriggerTime(new Date(iso)), want);
+    t.is(formatTriggerTime(new Date(iso)), want);
+  }
 });
