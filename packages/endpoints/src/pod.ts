@@ -43,19 +43,13 @@ export function firstPodIP(pod: Pod): string | undefined {
   return pod.status?.podIP || undefined;
 }
 
-/** podIPs(pod).length > 0 without building the list. */
-export function hasPodIP(pod: Pod): boolean {
-  for (const p of pod.status?.podIPs ?? []) if (p.ip) return true;
-  return !!pod.status?.podIP;
-}
-
 /**
  * ShouldPodBeInEndpoints: not terminal, has an IP, and (unless terminating Pods are
  * wanted) not being deleted.
  */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
   if (isPodTerminal(pod)) return false;
-  if (!hasPodIP(pod)) return false;
+  if (firstPodIP(pod) === undefined) return false;
   if (!includeTerminating && isPodTerminating(pod)) return false;
   return true;
 }

@@ -31,31 +31,6 @@ function compareIPs(a: string, b: string): number {
 
 /** Four dot-separated decimal numbers as one number (each may exceed 255: ordering only). */
 function ipv4Number(ip: string): number | undefined {
-  // By hand, not a regular expression: called per address per sync, and each match array fed the GC.
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      // Past 15 digits the sum could round differently from Number(): leave such oddities to it.
-      if (++digits > 15) return ipv4NumberSlow(ip);
-      part = part * 10 + (c - 48);
-    } else if (c === 46 && digits > 0 && dots < 3) {
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return undefined;
-    }
-  }
-  if (dots !== 3 || digits === 0) return undefined;
-  return n * 256 + part;
-}
-
-function ipv4NumberSlow(ip: string): number | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
   if (!m) return undefined;
   return ((Number(m[1]) * 256 + Number(m[2])) * 256 + Number(m[3])) * 256 + Number(m[4]);

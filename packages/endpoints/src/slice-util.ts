@@ -22,18 +22,13 @@ export function planIsEmpty(p: SlicePlan): boolean {
 
 /** An endpoint's identity (hashEndpoint): addresses, hostname and the Pod it refers to. */
 export function endpointKey(ep: Endpoint): string {
-  const addrs = ep.addresses.length < 2 ? ep.addresses : [...ep.addresses].sort();
-  const hostname = ep.hostname ?? '';
-  const namespace = ep.targetRef?.namespace ?? '';
-  const name = ep.targetRef?.name ?? '';
-  // The parts joined with NUL after their count, rather than JSON: a key is built per endpoint per sync.
-  // Names and addresses never hold NUL; should one, JSON (which escapes it) keeps distinct endpoints apart.
-  if (hasNul(hostname) || hasNul(namespace) || hasNul(name) || addrs.some(hasNul)) return JSON.stringify([addrs, hostname, namespace, name]);
-  return `${addrs.length}\u0000${addrs.join('\u0000')}\u0000${hostname}\u0000${namespace}\u0000${name}`;
-}
-
-function hasNul(s: string): boolean {
-  return s.includes('\u0000');
+  // Only strings and arrays of strings: plain JSON is already canonical.
+  return JSON.stringify([
+    ep.addresses.length < 2 ? ep.addresses : [...ep.addresses].sort(),
+    ep.hostname ?? '',
+    ep.targetRef?.namespace ?? '',
+    ep.targetRef?.name ?? '',
+  ]);
 }
 
 /** Everything else about an endpoint (EndpointsEqualBeyondHash); targetRef resourceVersion ignored. */

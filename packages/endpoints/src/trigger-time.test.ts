@@ -26,7 +26,7 @@ test('formatTriggerTime drops trailing zeros like Go RFC3339Nano', (t) => {
     ['2026-01-01T00:00:10.007Z', '2026-01-01T00:00:10.007Z'],
     ['+010000-01-01T00:00:00.500Z', '+010000-01-01T00:00:00.5Z'],
   ];
-  // Twice over: the second round is answered from the last formatted time when it repeats.
+  // Twice over: formatting a time again gives the same text.
   for (const [iso, want] of [...cases, ...cases]) {
     t.is(formatTriggerTime(new Date(iso)), want);
     t.is(formatTriggerTime(new Date(iso)), want);

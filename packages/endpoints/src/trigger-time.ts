@@ -47,18 +47,6 @@ export class TriggerTimeTracker {
 
 /** RFC 3339 with nanoseconds as Go prints time.RFC3339Nano in UTC (trailing zeros dropped). */
 export function formatTriggerTime(t: Date): string {
-  const ms = t.getTime();
-  // The Endpoints and every slice of a sync carry the same time: format it once.
-  if (ms === lastFormatted.ms) return lastFormatted.text;
-  const iso = t.toISOString();
-  // toISOString ends in ".sssZ": drop the fraction's trailing zeros, and the dot when nothing is left.
-  const dot = iso.length - 5;
-  let end = iso.length - 1;
-  while (end > dot + 1 && iso.charCodeAt(end - 1) === 48) end--;
-  if (end === dot + 1) end = dot;
-  const text = `${iso.slice(0, end)}Z`;
-  lastFormatted = { ms, text };
-  return text;
+  // toISOString ends in ".sssZ": the fraction's trailing zeros go, and the dot when nothing is left.
+  return t.toISOString().replace(/\.?0+Z$/, 'Z');
 }
-
-let lastFormatted = { ms: NaN, text: '' };
