@@ -240,7 +240,10 @@ tcpTest('a reset is passed on as a reset, both ways', async (t) => {
 
 tcpTest('idle connections are closed after idleTimeoutMs', async (t) => {
   const [srv] = await servers(t, echoServer());
-  const dp = dataplane(t, { idleTimeoutMs: 150 });
+  // Long enough that a loaded machine (CI runs the packages in parallel) delivers the echo first: at 150 ms a
+  // CI run once timed out waiting for the echo, as when the proxy rightly closes a connection that carried no
+  // byte for 150 ms (the client writes only once its own event loop gets to it).
+  const dp = dataplane(t, { idleTimeoutMs: 1000 });
   const { host, port } = await serve(t, dp, entry('idle', vip(), [srv!.backend()]));
   const c = await openClient(host, port);
   t.teardown(() => c.close());
