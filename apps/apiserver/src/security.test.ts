@@ -200,7 +200,7 @@ test('plain HTTP is refused on a non-loopback address', async (t) => {
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c))); // after stderr is drained
   t.is(code, 2);
   t.regex(err, /refusing to serve plain HTTP on 0\.0\.0\.0, which is not a loopback address: pass --tls-cert-file/);
 });

@@ -59,7 +59,8 @@ export async function startDns(opts: StartDnsOptions): Promise<DnsProcess> {
     for (const w of waiters) w();
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': it comes after stdout and stderr are drained, so the output is all there.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   child.once('exit', () => {
     for (const w of waiters) w();
   });

@@ -32,7 +32,8 @@ export function spawnIpam(t: ExecutionContext, args: string[]): IpamProcess {
   createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': it comes after stdout and stderr are drained, so the output is all there.
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {

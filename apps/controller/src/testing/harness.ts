@@ -44,7 +44,8 @@ export async function startController(cleanup: (fn: () => Promise<void>) => void
   let err = '';
   createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': it comes after stdout and stderr are drained, so the output is all there.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       process.kill(child.pid, 'SIGKILL');
