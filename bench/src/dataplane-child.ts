@@ -11,6 +11,6 @@ if (result.errors.length > 0) {
   process.exitCode = 1;
   await dp.close();
 } else {
-  process.stdout.write(JSON.stringify({ ready: true, tcpEngine: dp.tcpEngine }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, tcpEngine: dp.tcpEngine, ioUring: dp.ioUring }) + '\n');
   process.once('SIGTERM', () => void dp.close());
 }

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     throw err;
   }
   if (stopping) return;
-  log.info({ node: flags.hostnameOverride, ...bound, entries: proxier.dataplane.size, tcpEngine: proxier.dataplane.tcpEngine, ...timing }, 'ready');
+  log.info({ node: flags.hostnameOverride, ...bound, entries: proxier.dataplane.size, tcpEngine: proxier.dataplane.tcpEngine, ioUring: proxier.dataplane.ioUring, ...timing }, 'ready');
 }
 
 main().catch((err: unknown) => {

@@ -41,6 +41,11 @@ export class ShardedDataplane {
     return this.shards[0]!.tcpEngine;
   }
 
+  /** Whether TCP connections move bytes through io_uring (see Dataplane.ioUring). */
+  get ioUring(): boolean {
+    return this.shards[0]!.ioUring;
+  }
+
   /** The whole table: split by shard, and only shards whose entries changed are applied. */
   apply(table: readonly ServiceEntry[]): Promise<ShardedApplyResult> {
     const n = this.shards.length;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { startDataplaneChild } from './test-support/child.js';
-import { engine, tcpTest } from './test-support/engines.js';
+import { engineOptions, tcpTest } from './test-support/engines.js';
 import { tcpServer, until, vip } from './test-support/net.js';
 
 const MiB = 1024 * 1024;
@@ -37,7 +37,7 @@ tcpTest('256 MiB through the proxy arrive intact, with a slow reader and bounded
 
   const proxy = await startDataplaneChild([
     { key: 'bulk', address: vip(), port: 0, protocol: 'TCP', backends: [backend.backend()] },
-  ], { tcpEngine: engine(t) });
+  ], engineOptions(t));
   t.teardown(() => proxy.stop());
   t.deepEqual(proxy.result.errors, []);
   const { address, port } = proxy.addresses[0]!;

@@ -70,6 +70,12 @@ export class Dataplane {
     return this.settings.tcpEngine;
   }
 
+  /** Whether its TCP connections move bytes through io_uring (the native engine, ioUring, and a kernel that allows it). */
+  get ioUring(): boolean {
+    if (this.settings.tcpEngine !== 'native' || !this.settings.ioUring || !('addon' in nativeAddon)) return false;
+    return NativeTcpListener.ioUringUnavailable(nativeAddon.addon) === '';
+  }
+
   /**
    * Makes the running listeners match `table`: binds new entries, closes removed
    * ones, and swaps backends in place for the rest. Calls are serialized. An

@@ -43,6 +43,19 @@ export class NativeTcpListener {
     if (entry.affinity) this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, settings.now);
   }
 
+  /** The engine's callbacks are set, and its io_uring tried, once per process. */
+  private static init(addon: TcpEngineAddon): void {
+    if (NativeTcpListener.addon !== undefined) return;
+    addon.init(pick, retry, event);
+    NativeTcpListener.addon = addon;
+  }
+
+  /** '' when connections can use io_uring, else why not (an errno code such as ENOSYS or EPERM). */
+  static ioUringUnavailable(addon: TcpEngineAddon): string {
+    NativeTcpListener.init(addon);
+    return addon.ioUring();
+  }
+
   /** Binds synchronously and calls `done` with the listener or the bind error (its `code`: EADDRINUSE...). */
   static open(
     addon: TcpEngineAddon,
@@ -50,10 +63,7 @@ export class NativeTcpListener {
     settings: Settings,
     done: (err: Error | undefined, l: NativeTcpListener) => void,
   ): void {
-    if (NativeTcpListener.addon === undefined) {
-      addon.init(pick, retry, event);
-      NativeTcpListener.addon = addon;
-    }
+    NativeTcpListener.init(addon);
     const l = new NativeTcpListener(entry, settings);
     const sweepMs = Math.min(
       sweepEvery(settings.connectTimeoutMs),
@@ -67,6 +77,7 @@ export class NativeTcpListener {
       settings.connectTimeoutMs,
       settings.idleTimeoutMs,
       sweepMs,
+      settings.ioUring,
     );
     if (typeof r === 'string') {
       l.closed.fire();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { startDataplaneChild } from './test-support/child.js';
-import { engine, tcpTest } from './test-support/engines.js';
+import { engineOptions, tcpTest } from './test-support/engines.js';
 import { vip } from './test-support/net.js';
 
 tcpTest('a port below 1024 without privilege: EACCES says how to fix it; the other entry still binds', async (t) => {
@@ -13,7 +13,7 @@ tcpTest('a port below 1024 without privilege: EACCES says how to fix it; the oth
       { key: 'low', address, port: 80, protocol: 'TCP', backends: [] },
       { key: 'high', address, port: 0, protocol: 'UDP', backends: [] },
     ],
-    { tcpEngine: engine(t) },
+    engineOptions(t),
     asUser,
   );
   t.teardown(() => proxy.stop());

@@ -13,6 +13,7 @@ export interface Settings {
   log: DataplaneLogger;
   now: () => number;
   tcpEngine: TcpEngine;
+  ioUring: boolean;
 }
 
 const noop = (): void => {};
@@ -23,6 +24,12 @@ function positive(name: string, v: number | undefined, dflt: number, min: number
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
     throw new RangeError(`DataplaneOptions.${name}: must be a number >= ${min}, got ${String(v)}`);
   }
+  return v;
+}
+
+function flag(name: string, v: boolean | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new RangeError(`DataplaneOptions.${name}: must be true or false, got ${String(v)}`);
   return v;
 }
 
@@ -38,6 +45,7 @@ export function resolveSettings(o: DataplaneOptions = {}): Settings {
     log: o.log ?? silentLogger,
     now: o.now ?? Date.now,
     tcpEngine: resolveTcpEngine(o.tcpEngine),
+    ioUring: flag('ioUring', o.ioUring, process.env['KNET_IO_URING'] !== '0'),
   };
 }
 

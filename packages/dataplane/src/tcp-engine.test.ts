@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import test from 'ava';
 import { Dataplane } from './dataplane.js';
 import { nativeAddon } from './native-addon.js';
@@ -19,4 +21,22 @@ test('tcpEngine: the option wins over KNET_TCP_ENGINE; anything else is a RangeE
   t.is(new Dataplane({ tcpEngine: 'js' }).tcpEngine, 'js');
   t.throws(() => resolveTcpEngine(undefined, 'fast'), { instanceOf: RangeError, message: /must be 'native' or 'js'/ });
   t.throws(() => new Dataplane({ tcpEngine: 'turbo' as 'js' }), { instanceOf: RangeError });
+});
+
+/** Whether this kernel lets a process use io_uring: Linux 6.1 or later (DEFER_TASKRUN) and not disabled by sysctl. */
+function kernelAllowsIoUring(): boolean {
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  if (process.platform !== 'linux' || major * 1000 + minor < 6001) return false;
+  try {
+    return readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() === '0';
+  } catch {
+    return true; // before 6.6 there is no such switch
+  }
+}
+
+test('ioUring: the native engine uses it where the kernel allows it; never with ioUring false or the JS engine', (t) => {
+  t.is(new Dataplane({ tcpEngine: 'native' }).ioUring, kernelAllowsIoUring() && process.env['KNET_IO_URING'] !== '0');
+  t.false(new Dataplane({ tcpEngine: 'native', ioUring: false }).ioUring);
+  t.false(new Dataplane({ tcpEngine: 'js', ioUring: true }).ioUring);
+  t.throws(() => new Dataplane({ ioUring: 'yes' as unknown as boolean }), { instanceOf: RangeError, message: /ioUring: must be true or false/ });
 });

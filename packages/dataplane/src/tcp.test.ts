@@ -2,7 +2,8 @@ import type { ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Dataplane } from './dataplane.js';
-import { engine, tcpTest } from './test-support/engines.js';
+import { engineOptions, tcpTest } from './test-support/engines.js';
+import { startDataplaneChild } from './test-support/child.js';
 import { parseProxy } from './test-support/proxy-parse.js';
 import { echoServer, exchange, nameServer, openClient, tcpServer, until, vip, type TestServer } from './test-support/net.js';
 import type { Backend, DataplaneOptions, ServiceEntry } from './types.js';
@@ -14,7 +15,7 @@ async function servers(t: ExecutionContext, ...starts: Array<Promise<TestServer>
 }
 
 function dataplane(t: ExecutionContext, opts: DataplaneOptions = {}): Dataplane {
-  const dp = new Dataplane({ tcpEngine: engine(t), ...opts });
+  const dp = new Dataplane({ ...engineOptions(t), ...opts });
   t.teardown(() => dp.close());
   return dp;
 }
@@ -236,6 +237,38 @@ tcpTest('a reset is passed on as a reset, both ways', async (t) => {
   c.socket.resetAndDestroy();
   await until(() => backendClosed, 5000, 'backend closed');
   t.is(backendError, 'ECONNRESET');
+});
+
+tcpTest('more stalled readers than the engine has receive buffers: each still gets all its bytes once it reads', async (t) => {
+  // 24 clients that do not read, each sent 8 MiB (more than the kernel buffers for one): each upstream-to-client
+  // direction ends up holding a receive buffer, and the proxy's io_uring has 8, so the others wait for one. All
+  // must finish once the clients read.
+  const PER = 8 * 1024 * 1024;
+  const N = 24;
+  const payload = Buffer.alloc(PER, 0x6b);
+  const [srv] = await servers(t, tcpServer((s) => s.end(payload)));
+  const proxy = await startDataplaneChild([entry('stall', vip(), [srv!.backend()])], engineOptions(t), {
+    env: { ...process.env, KNET_IO_URING_BUFFERS: '8' },
+  });
+  t.teardown(() => proxy.stop());
+  const { address: host, port } = proxy.addresses[0]!;
+  const clients = await Promise.all(
+    Array.from({ length: N }, () => new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host, port }, () => resolve(s));
+      s.pause();
+      s.once('error', reject);
+      t.teardown(() => s.destroy());
+    })),
+  );
+  await new Promise((r) => setTimeout(r, 500)); // the proxy fills what the paused clients do not take
+  const received = await Promise.all(clients.map((s) => new Promise<number>((resolve, reject) => {
+    let n = 0;
+    s.on('data', (d: Buffer) => (n += d.length));
+    s.once('end', () => resolve(n));
+    s.once('error', reject);
+    s.resume();
+  })));
+  t.deepEqual(received.filter((n) => n !== PER), []);
 });
 
 tcpTest('idle connections are closed after idleTimeoutMs', async (t) => {
@@ -463,7 +496,7 @@ tcpTest('stats count connections, bytes both ways, and failures', async (t) => {
 
 tcpTest('close() ends listeners and connections; apply after close reports errors', async (t) => {
   const [srv] = await servers(t, echoServer());
-  const dp = new Dataplane({ tcpEngine: engine(t) });
+  const dp = new Dataplane(engineOptions(t));
   const { host, port } = await serve(t, dp, entry('bye', vip(), [srv!.backend()]));
   const c = await openClient(host, port);
   t.teardown(() => c.close());

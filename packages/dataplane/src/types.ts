@@ -62,6 +62,12 @@ export interface DataplaneOptions {
    * Default: KNET_TCP_ENGINE when set, else 'native' when the addon is built, else 'js'.
    */
   tcpEngine?: TcpEngine;
+  /**
+   * Native engine: move established connections' bytes through io_uring where the kernel allows it (Linux 6.1+,
+   * not blocked by a seccomp filter such as Docker's default one), else through epoll. false: always epoll.
+   * Default: false when KNET_IO_URING is '0', else true.
+   */
+  ioUring?: boolean;
 }
 
 export type TcpEngine = 'native' | 'js';

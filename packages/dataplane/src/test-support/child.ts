@@ -18,7 +18,7 @@ const script = fileURLToPath(new URL('./dataplane-child.js', import.meta.url));
 export function startDataplaneChild(
   table: ServiceEntry[],
   opts: DataplaneOptions = {},
-  spawnOpts: { uid?: number; gid?: number } = {},
+  spawnOpts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<DataplaneChild> {
   const child = spawn(process.execPath, [script, JSON.stringify(table), JSON.stringify(opts)], {
     stdio: ['ignore', 'pipe', 'inherit'],
