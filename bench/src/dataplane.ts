@@ -267,7 +267,8 @@ async function traffic(): Promise<string> {
   writeFileSync(tableFile, JSON.stringify(entries));
   const prof = CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE] : [];
   const knet = await start(process.execPath, [...prof, here('./dataplane-child.js'), tableFile], (l) => l.includes('"ready"'));
-  const knetEngine = (JSON.parse(knet.line) as { tcpEngine?: string }).tcpEngine ?? 'unknown';
+  const ready = JSON.parse(knet.line) as { tcpEngine?: string; ioUring?: boolean };
+  const knetEngine = `${ready.tcpEngine ?? 'unknown'}${ready.tcpEngine === 'native' ? (ready.ioUring ? ' (io_uring)' : ' (epoll)') : ''}`;
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(cfg, haproxyConfig(ports.httpAddresses, ports.httpPort, ports.bulkPort, ports.holdPort));
   const haproxy = spawn(...withFds('haproxy', ['-f', cfg, '-db']), { stdio: ['ignore', 'ignore', 'inherit'] });
