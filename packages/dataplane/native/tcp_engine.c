@@ -148,8 +148,13 @@ static uint32_t nslots, slot_cap, free_slot = UINT32_MAX;
 static int64_t watched;        // sockets in the set: the loop stays alive while there are any, as with handles
 static conn_t *graveyard;      // closed connections, freed once the current callback is done
 static listener_t *stopped;    // listeners whose socket closed: 'closed' waits for the next loop turn
-static uint64_t *again;        // events of sockets whose reads were cut short by READS_PER_TURN
-static size_t nagain, again_cap;
+/** Tags of sockets to come back to, oldest first: taken from `head`, added at `n`. */
+typedef struct {
+  uint64_t *v;
+  size_t head, n, cap;
+} tags_t;
+
+static tags_t again;           // sockets whose reads were cut short by READS_PER_TURN
 static int depth;              // nesting of engine callbacks: memory is freed when the outermost one ends
 
 static int64_t slot_new(void *owner, uint8_t kind) {
@@ -183,6 +188,29 @@ static slot_t *slot_of(uint64_t tag) {
   uint32_t i = (uint32_t)tag;
   if (i >= nslots || slots[i].gen != (uint32_t)(tag >> 32) || slots[i].kind == K_FREE) return NULL;
   return &slots[i];
+}
+
+/** Which side of its connection a socket's slot is. */
+static int side_of(const slot_t *s) {
+  return s->kind == K_CLIENT ? 0 : 1; // CLIENT, UPSTREAM
+}
+
+/** Adds a tag: 0, or -1 out of memory. What was taken is reclaimed before the list grows. */
+static int tags_push(tags_t *t, uint64_t tag) {
+  if (t->n == t->cap && t->head > 0) {
+    memmove(t->v, t->v + t->head, sizeof(uint64_t) * (t->n - t->head));
+    t->n -= t->head;
+    t->head = 0;
+  }
+  if (t->n == t->cap) {
+    size_t cap = t->cap == 0 ? 64 : t->cap * 2;
+    uint64_t *v = realloc(t->v, sizeof(uint64_t) * cap);
+    if (v == NULL) return -1;
+    t->v = v;
+    t->cap = cap;
+  }
+  t->v[t->n++] = tag;
+  return 0;
 }
 
 static void slot_free(uint32_t i) {
@@ -245,8 +273,7 @@ static bufring_t bufs;
 static unsigned nbufs = RING_BUFS;
 static int ring_efd = -1;     // the ring signals it when completions are there: libuv watches it
 static uv_poll_t ring_poll_h;
-static uint64_t *starved;     // receives that found no free buffer, retried as buffers come back
-static size_t nstarved, starved_cap, starved_head;
+static tags_t starved;        // receives that found no free buffer, retried as buffers come back
 
 /** An operation's name: slot generation (24 bits), slot (24), buffer id (12), operation (4). */
 static uint64_t op_tag(uint32_t slot, int op, unsigned bid) {
@@ -262,13 +289,17 @@ static slot_t *op_slot(uint64_t tag) {
 
 static void destroy(conn_t *c, int how);
 
+/** An SQE for an operation of c's; NULL (and c closed) when the ring has none: better closed than stalled. */
+static struct io_uring_sqe *conn_sqe(conn_t *c) {
+  struct io_uring_sqe *s = ring_sqe(&ring);
+  if (s == NULL) destroy(c, 0);
+  return s;
+}
+
 /** Asks for one receive on side `side` into a pool buffer. */
 static void ring_recv(conn_t *c, int side) {
-  struct io_uring_sqe *s = ring_sqe(&ring);
-  if (s == NULL) {
-    destroy(c, 0); // nothing would ever read this side: better closed than stalled
-    return;
-  }
+  struct io_uring_sqe *s = conn_sqe(c);
+  if (s == NULL) return;
   s->opcode = IORING_OP_RECV;
   s->fd = c->fd[side];
   s->len = READ_BUF;
@@ -281,39 +312,26 @@ static void ring_recv(conn_t *c, int side) {
 /** A buffer is free again: a receive that found none gets it. */
 static void buffer_back(unsigned bid) {
   bufring_put(&bufs, bid);
-  while (starved_head < nstarved) {
-    slot_t *s = op_slot(starved[starved_head++]);
+  while (starved.head < starved.n) {
+    slot_t *s = op_slot(starved.v[starved.head++]);
     if (s == NULL) continue;
     conn_t *c = (conn_t *)s->owner;
-    if (!c->closing) ring_recv(c, s->kind == K_CLIENT ? CLIENT : UPSTREAM);
+    if (!c->closing) ring_recv(c, side_of(s));
     break;
   }
-  if (starved_head == nstarved) starved_head = nstarved = 0;
+  if (starved.head == starved.n) starved.head = starved.n = 0;
 }
 
 static void starve(conn_t *c, int side) {
-  if (nstarved == starved_cap) {
-    size_t cap = starved_cap == 0 ? 64 : starved_cap * 2;
-    uint64_t *a = realloc(starved, sizeof(uint64_t) * cap);
-    if (a == NULL) {
-      destroy(c, 0);
-      return;
-    }
-    starved = a;
-    starved_cap = cap;
-  }
-  starved[nstarved++] = op_tag(c->slot[side], OP_RECV, 0);
+  if (tags_push(&starved, op_tag(c->slot[side], OP_RECV, 0)) != 0) destroy(c, 0); // nothing would wake it
 }
 
 /** Sends direction d's buffer, from its offset, to the other side. */
 static void ring_send(conn_t *c, int d) {
   dir_t *dir = &c->d[d];
   int to = d ^ 1;
-  struct io_uring_sqe *s = ring_sqe(&ring);
-  if (s == NULL) {
-    destroy(c, 0);
-    return;
-  }
+  struct io_uring_sqe *s = conn_sqe(c);
+  if (s == NULL) return;
   s->opcode = IORING_OP_SEND;
   s->fd = c->fd[to];
   s->addr = (uint64_t)(uintptr_t)(bufring_at(&bufs, (unsigned)dir->bid) + dir->off);
@@ -325,11 +343,8 @@ static void ring_send(conn_t *c, int d) {
 
 /** Waits for the upstream to take bytes: its connect is done (or failed), or a send that fell short can go on. */
 static void ring_poll(conn_t *c) {
-  struct io_uring_sqe *s = ring_sqe(&ring);
-  if (s == NULL) {
-    destroy(c, 0);
-    return;
-  }
+  struct io_uring_sqe *s = conn_sqe(c);
+  if (s == NULL) return;
   s->opcode = IORING_OP_POLL_ADD;
   s->fd = c->fd[UPSTREAM];
   s->poll32_events = POLLOUT | POLLERR | POLLHUP;
@@ -723,17 +738,10 @@ static void eof(conn_t *c, int d) {
 }
 
 static void again_later(conn_t *c, int d) {
-  if (nagain == again_cap) {
-    size_t cap = again_cap == 0 ? 64 : again_cap * 2;
-    uint64_t *a = realloc(again, sizeof(uint64_t) * cap);
-    if (a == NULL) {
-      destroy(c, 0); // cannot promise another turn: better closed than stalled
-      return;
-    }
-    again = a;
-    again_cap = cap;
+  if (tags_push(&again, slot_tag(c->slot[d])) != 0) {
+    destroy(c, 0); // cannot promise another turn: better closed than stalled
+    return;
   }
-  again[nagain++] = slot_tag(c->slot[d]);
   defer();
 }
 
@@ -1021,7 +1029,7 @@ static void on_cqe(uint64_t tag, int32_t res, uint32_t flags) {
     return;
   }
   conn_t *c = (conn_t *)s->owner;
-  int side = s->kind == K_CLIENT ? CLIENT : UPSTREAM;
+  int side = side_of(s);
   if (op == OP_RECV) {
     c->recv_on[side] = 0;
     received(c, side, res, flags);
@@ -1272,26 +1280,21 @@ static void dispatch(uint64_t tag, uint32_t e) {
   slot_t *s = slot_of(tag);
   if (s == NULL) return;
   if (s->kind == K_LISTENER) on_listener((listener_t *)s->owner);
-  else on_socket((conn_t *)s->owner, s->kind == K_CLIENT ? CLIENT : UPSTREAM, e);
+  else on_socket((conn_t *)s->owner, side_of(s), e);
 }
 
 /** Reads cut short last turn: again (a socket still readable has no new edge to say so). */
 static void run_again(void) {
-  size_t n = nagain;
-  if (n == 0) return;
-  uint64_t stack[64];
-  uint64_t *tags = n <= 64 ? stack : malloc(sizeof(uint64_t) * n);
-  if (tags == NULL) return; // kept for the next turn
-  memcpy(tags, again, sizeof(uint64_t) * n);
-  nagain = 0;
-  for (size_t i = 0; i < n; i++) {
-    slot_t *s = slot_of(tags[i]);
+  if (again.n == 0) return;
+  tags_t t = again; // a read cut short again now is for the next turn
+  memset(&again, 0, sizeof again);
+  for (size_t i = t.head; i < t.n; i++) {
+    slot_t *s = slot_of(t.v[i]);
     if (s == NULL) continue;
     conn_t *c = (conn_t *)s->owner;
-    int d = s->kind == K_CLIENT ? CLIENT : UPSTREAM;
-    if (!c->closing) pump(c, d);
+    if (!c->closing) pump(c, side_of(s));
   }
-  if (tags != stack) free(tags);
+  free(t.v);
 }
 
 static void on_events(uv_poll_t *h, int status, int events) {
@@ -1328,7 +1331,7 @@ static void on_idle(uv_idle_t *h) {
 #ifdef KNET_HAVE_RING
   if (ring_more) return;
 #endif
-  if (nagain == 0 && stopped == NULL && graveyard == NULL) uv_idle_stop(h);
+  if (again.n == 0 && stopped == NULL && graveyard == NULL) uv_idle_stop(h);
 }
 
 // ---- N-API surface ---------------------------------------------------------------------------------------------
