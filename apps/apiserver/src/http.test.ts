@@ -54,6 +54,17 @@ test('discovery documents', async (t) => {
   t.regex(m.text, /knet_store_commit_duration_seconds_count [1-9]/, 'the bootstrap objects were committed');
 });
 
+test('--fsync interval (the default): acknowledged writes are synced to disk in the background', async (t) => {
+  await namespace('fsync-default');
+  const deadline = Date.now() + 5000;
+  let m = '';
+  while (!/knet_store_background_sync_duration_seconds_count [1-9]/.test(m) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    m = (await api.get('/metrics')).text;
+  }
+  t.regex(m, /knet_store_background_sync_duration_seconds_count [1-9]/);
+});
+
 test('bootstrap: system namespaces and the kubernetes Service', async (t) => {
   const ns = (await api.get('/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name);
   for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) t.true(ns.includes(n), n);

@@ -24,6 +24,7 @@ interface Flags extends Omit<SecurityFlags, 'listenHost' | 'anonymousAuth'> {
   logLevel: string;
   watchBookmarkInterval: string;
   watchWindow: string;
+  fsync: 'always' | 'interval';
   ipamTimeout: string;
   watchBufferEvents: string;
   reconcileInterval: string;
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
     .option('--watch-buffer-events <n>', 'events buffered for a watcher that cannot keep up before it is disconnected', '10000')
     .option('--reconcile-interval <duration>', 'how often the system namespaces and the kubernetes Service are re-ensured', '10s')
     .option('--watch-window <events>', 'events kept for watch resumption; older resourceVersions get 410 Gone', '10000')
+    .option('--fsync <mode>', 'when a write is acknowledged: "interval" once the OS has it (it survives kill -9 and crashes of the apiserver, and is on disk within 1 s), "always" once it is on disk (it also survives a power loss; each write waits for the disk, as with etcd)', 'interval')
     .option('--tls-cert-file <file>', 'serve HTTPS with this certificate (PEM); without it plain HTTP, on loopback only')
     .option('--tls-private-key-file <file>', 'the private key of --tls-cert-file (PEM)')
     .option('--client-ca-file <file>', 'authenticate client certificates signed by this CA (CN = user, O = groups)')
@@ -169,6 +171,7 @@ async function main(): Promise<void> {
     reconcileMs = parseDuration(flags.reconcileInterval);
     watchBuffer = Number(flags.watchBufferEvents);
     if (!Number.isInteger(watchBuffer) || watchBuffer < 1) throw new Error(`--watch-buffer-events must be a positive integer, got ${flags.watchBufferEvents}`);
+    if (flags.fsync !== 'interval' && flags.fsync !== 'always') throw new Error(`--fsync must be interval or always, got ${JSON.stringify(flags.fsync)}`);
     watchWindow = Number(flags.watchWindow);
     if (!Number.isInteger(watchWindow) || watchWindow < 1) throw new Error(`--watch-window must be a positive integer, got ${flags.watchWindow}`);
   } catch (err) {
@@ -179,10 +182,18 @@ async function main(): Promise<void> {
   const advertise = flags.advertiseAddress ?? (listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host);
 
   const metrics = new ApiMetrics(true);
-  const store = await Store.open(flags.dataDir, { watchWindow, onCommit: (seconds, _writes, waited) => {
-    metrics.storeCommits.observe(seconds);
-    metrics.storeCommitWaits.observe(waited);
-  } });
+  const store = await Store.open(flags.dataDir, {
+    watchWindow,
+    fsync: flags.fsync,
+    onCommit: (seconds, _writes, waited) => {
+      metrics.storeCommits.observe(seconds);
+      metrics.storeCommitWaits.observe(waited);
+    },
+    onSync: (seconds, err) => {
+      metrics.storeSyncs.observe(seconds);
+      if (err !== undefined) log.error({ err: err instanceof Error ? err.message : String(err) }, 'store: syncing acknowledged writes to disk failed');
+    },
+  });
   const ipam = new IpamClient(flags.ipam, { deadlineMs: ipamTimeoutMs, ...(ipamCredentials ? { credentials: ipamCredentials } : {}) });
   const server = new ApiServer({
     store, ipam, log, advertiseAddress: advertise, bookmarkIntervalMs: bookmarkMs, maxWatchBufferedEvents: watchBuffer,

@@ -97,7 +97,10 @@ test('knet up --detach, status, a second up, kubectl, down, and a restart that k
   t.is(stopped.code, 1);
   t.regex(stopped.stderr, /no cluster is running .*`knet up`/s);
 
-  t.is((await knet('up', '--detach', '--data-dir', dir, ...ports)).code, 0);
+  // The restart asks for synced acknowledgements: the apiserver gets the flag.
+  t.is((await knet('up', '--detach', '--data-dir', dir, ...ports, '--fsync', 'always')).code, 0);
+  const apiserverPid = /^apiserver\s+(\d+)\s/m.exec((await knet('status', '--data-dir', dir)).stdout)?.[1];
+  t.regex(cmdline(apiserverPid!).join(' '), /--fsync always/);
   const after = await kubectl('get', 'svc', 'database', '-o', 'jsonpath={.spec.clusterIP}');
   t.is(after.stdout, ip, after.stderr);
   t.is((await knet('down', '--data-dir', dir)).code, 0);

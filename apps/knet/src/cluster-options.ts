@@ -22,6 +22,8 @@ export interface ClusterOptions {
   nodeAddress: string;
   /** How often ipam reconciles its allocations with the Services that exist. */
   ipamRepairInterval: string;
+  /** When the apiserver acknowledges a write (its --fsync); undefined: its default, 'interval'. */
+  fsync?: 'interval' | 'always';
   /** TLS, tokens and ABAC (the default); undefined: plain HTTP, anyone may do anything (loopback only). */
   credentials?: ClusterCredentials;
 }

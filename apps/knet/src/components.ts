@@ -94,6 +94,7 @@ export function controlPlaneComponents(o: ClusterOptions): ComponentSpec[] {
         '--ipam', ipam,
         '--service-cluster-ip-range', o.serviceClusterIPRange,
         '--advertise-address', o.host,
+        ...(o.fsync ? ['--fsync', o.fsync] : []),
         ...(o.credentials ? apiserverTlsFlags(o.credentials) : ['--insecure-plain-http']),
       ]),
       ready: () => httpReady(`${api}/readyz`, { ca: o.credentials?.caPem }),

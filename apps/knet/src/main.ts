@@ -26,6 +26,11 @@ async function withKubeClient<T>(opts: { dataDir: string; kubeconfig?: string },
   }
 }
 
+function fsyncMode(value: string): 'interval' | 'always' {
+  if (value !== 'interval' && value !== 'always') throw new InvalidArgumentError('must be interval or always.');
+  return value;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number between 1 and 65535.');
@@ -57,6 +62,7 @@ program
   .option('--node-port-range <range>', 'NodePort range', defaultClusterOptions.nodePortRange)
   .option('--load-balancer-ip-range <cidr>', 'LoadBalancer IP pool', defaultClusterOptions.loadBalancerIPRange)
   .option('--ipam-repair-interval <duration>', 'how often ipam reconciles allocations with Services', defaultClusterOptions.ipamRepairInterval)
+  .option('--fsync <mode>', 'when the apiserver acknowledges a write: interval (once the OS has it; on disk within 1 s) or always (once it is on disk)', fsyncMode)
   .option('--cluster-cidr <cidr>', 'pod range; this node takes its first /24', defaultClusterOptions.clusterCIDR)
   .option('--node-name <name>', 'name of this machine as a Node', localNodeName())
   .option('--node-address <ip>', "this node's InternalIP, where NodePorts listen", defaultClusterOptions.nodeAddress)
@@ -82,6 +88,7 @@ program
         nodePortRange: opts.nodePortRange,
         loadBalancerIPRange: opts.loadBalancerIpRange,
         ipamRepairInterval: opts.ipamRepairInterval,
+        ...(opts.fsync ? { fsync: opts.fsync } : {}),
         clusterCIDR: opts.clusterCidr,
         nodeName: opts.nodeName,
         nodeAddress: opts.nodeAddress,

@@ -2,19 +2,19 @@
 // `concurrency` at a time, printing "<name> <resourceVersion>" for each one
 // only after the store acknowledged it. The test kills it with SIGKILL.
 //
-//   node dist/crash-writer.js <dir> [concurrency] [name prefix]
+//   node dist/crash-writer.js <dir> [concurrency] [name prefix] [fsync: interval | always]
 
 import { Store } from './store.js';
 
 async function main(): Promise<void> {
-  const [dir, concurrencyArg, prefix = 'obj-'] = process.argv.slice(2);
+  const [dir, concurrencyArg, prefix = 'obj-', fsync = 'interval'] = process.argv.slice(2);
   if (dir === undefined) {
-    process.stderr.write('usage: crash-writer <dir> [concurrency] [name prefix]\n');
+    process.stderr.write('usage: crash-writer <dir> [concurrency] [name prefix] [fsync]\n');
     process.exitCode = 2;
     return;
   }
   const concurrency = Number(concurrencyArg ?? '16');
-  const store = await Store.open(dir, { watchWindow: 1_000_000 });
+  const store = await Store.open(dir, { watchWindow: 1_000_000, fsync: fsync as 'interval' | 'always' });
   process.stdout.write('ready\n');
   let seq = 0;
   const worker = async (): Promise<never> => {

@@ -175,7 +175,7 @@ test('update copies the caller\'s object when called: later changes to it do not
   t.not(updated.metadata, input.metadata);
 });
 
-test('onCommit hears of each durable batch: its synced write time and its writes; a batch that writes nothing is not one', async (t) => {
+test('onCommit hears of each durable batch: its write time and its writes; a batch that writes nothing is not one', async (t) => {
   const commits: [number, number][] = [];
   const { store } = await openTemp(t, { onCommit: (seconds, writes) => commits.push([seconds, writes]) });
   const created = await Promise.all(['a', 'b', 'c'].map((n) => store.create('services', svc(n))));
@@ -456,6 +456,8 @@ test('bad open arguments are StorageErrors', async (t) => {
   const cases: [string, StoreOptions | undefined, RegExp][] = [
     [join(dir, 'db'), { watchWindow: 0 }, /watchWindow must be a positive integer/],
     [join(dir, 'db'), { watchWindow: 1.5 }, /watchWindow must be a positive integer/],
+    [join(dir, 'db'), { fsync: 'sometimes' as 'always' }, /fsync must be "always" or "interval", got "sometimes"/],
+    [join(dir, 'db'), { syncIntervalMs: 0 }, /syncIntervalMs must be a positive integer/],
     ['', undefined, /cannot open store at/],
     [join(dir, 'a-file'), undefined, /cannot open store at/],
   ];

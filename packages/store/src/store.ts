@@ -3,10 +3,11 @@
 // durable copy, and a window of recent writes for watch replay.
 //
 // Writes go through one writer (so conflict checks and RV assignment are
-// atomic) with group commit: writes queued while a batch is being synced are
+// atomic) with group commit: writes queued while a batch is being written are
 // checked in order against the committed state plus the batch so far, then
-// written as ONE synced level batch (objects + event-log entries + RV counter)
-// and acknowledged together once durable.
+// written as ONE level batch (objects + event-log entries + RV counter) and
+// acknowledged together once durable: on disk with `fsync: 'always'`, handed to
+// the OS (and on disk within a second) with `fsync: 'interval'`.
 
 import { randomUUID } from 'node:crypto';
 import { Level } from 'level';
@@ -42,9 +43,11 @@ import { keyOf, lowerBound, ResourceObjects, snapshotAt } from './object-index.j
 import { copyWithText, deepFreeze, generateName, jsonCopy, timestampNow, withResourceVersion } from './objects.js';
 import type { ListOptions, ListResult, StoreEvent, StoreOptions, Watcher, WatchOptions } from './types.js';
 import { WatchHub } from './watch-hub.js';
+import { LogSyncer } from './log-sync.js';
 
 const DEFAULT_WATCH_WINDOW = 10000;
 const DEFAULT_MAX_BATCH = 2000;
+const DEFAULT_SYNC_INTERVAL_MS = 1000;
 const GENERATE_NAME_ATTEMPTS = 16;
 const GUARANTEED_UPDATE_ATTEMPTS = 100;
 
@@ -84,6 +87,8 @@ export class Store {
   private readonly hub: WatchHub;
   private readonly maxBatch: number;
   private readonly onCommit: StoreOptions['onCommit'];
+  /** With `fsync: 'interval'`: puts what was written on disk; undefined when every commit is synced. */
+  private logSync: LogSyncer | undefined;
   private rv = 0;
   private queue: PendingWrite[] = [];
   private writing: Promise<void> | undefined;
@@ -114,6 +119,14 @@ export class Store {
     if (!Number.isSafeInteger(window) || window < 1) {
       throw new StoreError('StorageError', `watchWindow must be a positive integer, got ${window}`);
     }
+    const fsync = opts.fsync ?? 'interval';
+    if (fsync !== 'always' && fsync !== 'interval') {
+      throw new StoreError('StorageError', `fsync must be "always" or "interval", got ${JSON.stringify(fsync)}`);
+    }
+    const syncIntervalMs = opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    if (!Number.isSafeInteger(syncIntervalMs) || syncIntervalMs < 1) {
+      throw new StoreError('StorageError', `syncIntervalMs must be a positive integer, got ${syncIntervalMs}`);
+    }
     let db: Db;
     try {
       db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -129,6 +142,7 @@ export class Store {
       await db.close().catch(() => {});
       throw err instanceof StoreError ? err : storageError(`cannot load store at ${dir}`, err);
     }
+    if (fsync === 'interval') store.logSync = new LogSyncer(dir, store.rv, { intervalMs: syncIntervalMs, onSync: opts.onSync });
     return store;
   }
 
@@ -206,6 +220,16 @@ export class Store {
   /** The current (highest committed) resourceVersion. */
   resourceVersion(): string {
     return String(this.rv);
+  }
+
+  /** The highest resourceVersion on disk: all of them with `fsync: 'always'`, with `'interval'` those synced so far. */
+  syncedResourceVersion(): string {
+    return String(this.logSync?.syncedThrough() ?? this.rv);
+  }
+
+  /** Puts every acknowledged write on disk now (with `fsync: 'always'` they are already). */
+  async sync(): Promise<void> {
+    await this.logSync?.sync();
   }
 
   async create(resource: string, obj: KubeObject): Promise<KubeObject> {
@@ -407,6 +431,7 @@ export class Store {
       this.closing = (async () => {
         while (this.writing !== undefined) await this.writing;
         this.hub.closeAll();
+        await this.logSync?.close().catch(() => {}); // reported through onSync
         await this.db.close();
       })();
     }
@@ -520,14 +545,14 @@ export class Store {
       if (rv - this.window.capacity >= 1) ops.push({ type: 'del', key: eventKey(rv - this.window.capacity) });
     }
 
-    let syncedMs: number | undefined;
+    let writtenMs: number | undefined;
     if (ops.length > 0) {
       ops.push({ type: 'put', key: META_RV_KEY, value: String(rv) });
       try {
         if (this.broken !== undefined) await this.reopen();
         const started = performance.now();
-        await writeSynced(this.db, ops);
-        syncedMs = performance.now() - started;
+        await writeBatch(this.db, ops, this.logSync === undefined);
+        writtenMs = performance.now() - started;
       } catch (err) {
         this.broken ??= err;
         const failure = storageError('write was not stored', err);
@@ -544,6 +569,7 @@ export class Store {
       this.window.push(e);
     }
     this.rv = rv;
+    if (ops.length > 0) this.logSync?.wrote(rv);
     for (const e of entries) this.hub.publish(e);
     writes.forEach((w, i) => {
       const o = outcomes[i];
@@ -551,9 +577,9 @@ export class Store {
       else if ('write' in o) w.resolve(o.write.object);
       else w.resolve(o.answer);
     });
-    if (syncedMs !== undefined && this.onCommit) {
+    if (writtenMs !== undefined && this.onCommit) {
       try {
-        this.onCommit(syncedMs / 1000, writes.length, waitedMs / 1000);
+        this.onCommit(writtenMs / 1000, writes.length, waitedMs / 1000);
       } catch {
         // an observer's failure is not the store's
       }
@@ -562,16 +588,16 @@ export class Store {
 }
 
 /**
- * One synced level write. Through a chained batch: level's array form clones and re-validates every
- * operation, which cost twice the CPU per create of this (measured with 30 creates per batch).
+ * One level write, synced to disk or only to the OS. Through a chained batch: level's array form clones
+ * and re-validates every operation, which cost twice the CPU per create of this (30 creates per batch).
  */
-async function writeSynced(db: Db, ops: BatchOp[]): Promise<void> {
+async function writeBatch(db: Db, ops: BatchOp[], sync: boolean): Promise<void> {
   const batch = db.batch(); // throws unless level is open; then put/del of string keys cannot throw
   for (const op of ops) {
     if (op.type === 'put') batch.put(op.key, op.value);
     else batch.del(op.key);
   }
-  await batch.write({ sync: true });
+  await batch.write({ sync });
 }
 
 function parseStored(value: string, key: string): KubeObject {

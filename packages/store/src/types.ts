@@ -42,12 +42,25 @@ export interface StoreOptions {
   watchWindow?: number;
   /** Called when a watch callback or filter throws; the store itself carries on. */
   onWatchError?: (err: unknown) => void;
-  /** Most writes committed in one synced batch; default 2000. */
+  /** Most writes committed in one batch; default 2000. */
   maxBatch?: number;
   /**
-   * Called after each durable batch with the seconds its synced write took and how many writes it
-   * held: the disk's share of write latency (what etcd reports as its WAL fsync duration); and how
-   * long its oldest write waited for the batch to start.
+   * When a write is acknowledged:
+   * - `'interval'` (default): once the OS has it. It survives a crash or kill -9 of the process; it is
+   *   synced to disk within `syncIntervalMs`, so a power loss or OS crash can lose that much. (SQLite in
+   *   WAL mode with synchronous=NORMAL, k3s's default store, makes the same trade.)
+   * - `'always'`: once it is on disk (fdatasync), as etcd does: it also survives a power loss, and every
+   *   write waits for the disk's cache flush.
+   */
+  fsync?: 'always' | 'interval';
+  /** With `fsync: 'interval'`: the longest a write stays off disk, in ms; default 1000. */
+  syncIntervalMs?: number;
+  /** With `fsync: 'interval'`: after each background sync, its duration and its error if it failed. */
+  onSync?: (seconds: number, err?: unknown) => void;
+  /**
+   * Called after each durable batch with the seconds its write took (with `fsync: 'always'` the disk's
+   * share of write latency, what etcd reports as its WAL fsync duration) and how many writes it held;
+   * and how long its oldest write waited for the batch to start.
    */
   onCommit?: (seconds: number, writes: number, waitedSeconds: number) => void;
 }
