@@ -33,7 +33,17 @@ function flag(name: string, v: boolean | undefined, dflt: boolean): boolean {
   return v;
 }
 
+/** The native engine reads KNET_IO_URING_BUFFERS itself; a value it would ignore is refused here, by name. */
+function checkIoUringBuffers(value: string | undefined): void {
+  if (value === undefined) return;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 4096 || (n & (n - 1)) !== 0) {
+    throw new RangeError(`KNET_IO_URING_BUFFERS: must be a power of two from 1 to 4096, got ${JSON.stringify(value)}`);
+  }
+}
+
 export function resolveSettings(o: DataplaneOptions = {}): Settings {
+  checkIoUringBuffers(process.env['KNET_IO_URING_BUFFERS']);
   return {
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 3000, 1),
     maxConnectAttempts: Math.floor(positive('maxConnectAttempts', o.maxConnectAttempts, 3, 1)),

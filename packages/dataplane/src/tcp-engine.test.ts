@@ -40,3 +40,20 @@ test('ioUring: the native engine uses it where the kernel allows it; never with 
   t.false(new Dataplane({ tcpEngine: 'js', ioUring: true }).ioUring);
   t.throws(() => new Dataplane({ ioUring: 'yes' as unknown as boolean }), { instanceOf: RangeError, message: /ioUring: must be true or false/ });
 });
+
+test('a KNET_IO_URING_BUFFERS the engine cannot use is refused by name, not ignored', (t) => {
+  const saved = process.env['KNET_IO_URING_BUFFERS'];
+  try { // restored before any other test of this file runs: the body is synchronous
+    for (const bad of ['', '0', '3', '8192', '64k', '-8', '1.5']) {
+      process.env['KNET_IO_URING_BUFFERS'] = bad;
+      t.throws(() => new Dataplane(), { instanceOf: RangeError, message: `KNET_IO_URING_BUFFERS: must be a power of two from 1 to 4096, got ${JSON.stringify(bad)}` }, bad);
+    }
+    for (const good of ['1', '64', '4096']) {
+      process.env['KNET_IO_URING_BUFFERS'] = good;
+      t.notThrows(() => new Dataplane(), good);
+    }
+  } finally {
+    if (saved === undefined) delete process.env['KNET_IO_URING_BUFFERS'];
+    else process.env['KNET_IO_URING_BUFFERS'] = saved;
+  }
+});
