@@ -2,7 +2,8 @@
 // fixed rate; reports initial sync time, Ready-change → EndpointSlice-write latency
 // (from the last-change-trigger-time annotation, seen on a watch) and peak RSS. Writes bench/RESULTS.md.
 // Twice, side by side: with the apiserver's default `--fsync interval`, then with `--fsync always`
-// (each write waits for the disk), on a fresh control plane each.
+// (each write waits for the disk), on a fresh control plane each. The apiserver and the controller
+// run with the V8 flags `knet up` gives them.
 //   npm run bench:controller -- [--services 1000] [--pods 10] [--rate 200] [--seconds 30] [--fsync interval,always]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -112,7 +113,7 @@ interface Run {
 
 async function measure(fsync: Fsync): Promise<Run> {
   const dataDir = process.env.KNET_BENCH_DATA ? `${process.env.KNET_BENCH_DATA}/${fsync}` : undefined;
-  const cp = await startControlPlane({ apiserverNodeFlags: profFlags, apiserverArgs: ['--fsync', fsync], ...(dataDir ? { dataDir } : {}) });
+  const cp = await startControlPlane({ apiserverNodeFlags: [...componentNodeFlags.apiserver, ...profFlags], apiserverArgs: ['--fsync', fsync], ...(dataDir ? { dataDir } : {}) });
   const client = new KubeClient({ server: cp.url }, { connections: 32 });
   console.log(`--- apiserver --fsync ${fsync}`);
   try {
