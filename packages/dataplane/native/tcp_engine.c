@@ -49,8 +49,6 @@
 #define MAX_EVENTS 256
 #define READS_PER_TURN 32   // like libuv: then other sockets get their turn
 #define ACCEPTS_PER_TURN 64 // like HAProxy's maxaccept; the listener is level-triggered, so the rest waits a turn
-#define RING_BUFS 256       // receive buffers of READ_BUF bytes shared by the ring's connections (16 MiB, touched as used)
-                            // unless KNET_IO_URING_BUFFERS says otherwise (a power of two, 1 to 4096)
 #define RING_ROUNDS 64      // completion batches per wakeup; the rest waits for the next loop turn
 
 typedef struct listener listener_t;
@@ -268,9 +266,10 @@ enum { OP_NONE, OP_RECV, OP_SEND, OP_POLL };
 
 static int ring_err = ENOSYS; // 0: the ring is up; else why not (an errno)
 #ifdef KNET_HAVE_RING
+static int ring_tried;        // ring_setup ran: once per process, when a listener first asks for the ring
 static ring_t ring;
 static bufring_t bufs;
-static unsigned nbufs = RING_BUFS;
+static unsigned nbufs;        // receive buffers of READ_BUF bytes shared by the ring's connections (touched as used)
 static int ring_efd = -1;     // the ring signals it when completions are there: libuv watches it
 static uv_poll_t ring_poll_h;
 static tags_t starved;        // receives that found no free buffer, retried as buffers come back
@@ -1075,13 +1074,14 @@ static void on_ring(uv_poll_t *h, int status, int events) {
   leave(0);
 }
 
-/** Sets the ring up once per process; on failure ring_err says why and listeners use epoll. */
-static void ring_setup(void) {
-  const char *want = getenv("KNET_IO_URING_BUFFERS");
-  if (want != NULL) {
-    long n = strtol(want, NULL, 10);
-    if (n >= 1 && n <= 4096 && (n & (n - 1)) == 0) nbufs = (unsigned)n;
-  }
+/**
+ * Sets the ring up, with `n` receive buffers (a power of two: JS checked it), the first time a listener asks for it:
+ * once per process. On failure ring_err says why and listeners use epoll.
+ */
+static void ring_setup(unsigned n) {
+  if (ring_tried) return;
+  ring_tried = 1;
+  nbufs = n;
   int e = ring_init(&ring, 4096);
   if (e == 0) e = bufring_init(&ring, &bufs, nbufs, READ_BUF, 0);
   if (e == 0) {
@@ -1103,7 +1103,9 @@ static void ring_setup(void) {
 static void ring_start(conn_t *c) {
   (void)c;
 }
-static void ring_setup(void) {}
+static void ring_setup(unsigned n) {
+  (void)n;
+}
 #endif
 
 // ---- sweeps: connect timeout, idle timeout -------------------------------------------------------------------
@@ -1381,7 +1383,6 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   uv_unref((uv_handle_t *)&poll_h); // referenced while sockets are watched
   uv_idle_init(loop, &idle_h);
   reserve_fd = open("/", O_RDONLY | O_CLOEXEC);
-  ring_setup();
   napi_create_reference(env, argv[0], 1, &pick_ref);
   napi_create_reference(env, argv[1], 1, &retry_ref);
   napi_create_reference(env, argv[2], 1, &event_ref);
@@ -1409,15 +1410,23 @@ static int open_listener(const addr_t *addr, int backlog, int *out) {
   return 0;
 }
 
+/** The ring's buffer count a call asks for (0: no ring); the ring is set up on the first that asks. */
+static int ring_asked(napi_env env, napi_value v) {
+  uint32_t n = 0;
+  napi_get_value_uint32(env, v, &n);
+  if (n == 0) return 0;
+  ring_setup(n);
+  return 1;
+}
+
 /**
- * listen(id, address, port, backlog, connectTimeoutMs, idleTimeoutMs, sweepMs, ioUring) → the listener (an external),
- * or the errno code of the failed bind/listen ('EADDRINUSE', 'EACCES'...). ioUring: its connections use the ring,
- * if there is one.
+ * listen(id, address, port, backlog, connectTimeoutMs, idleTimeoutMs, sweepMs, ringBuffers) → the listener (an
+ * external), or the errno code of the failed bind/listen ('EADDRINUSE', 'EACCES'...). ringBuffers > 0: its
+ * connections use the ring (set up with that many buffers if it is the first to ask), if there can be one.
  */
 static napi_value js_listen(napi_env env, napi_callback_info info) {
   ARGS(8);
-  bool ring_wanted = false;
-  napi_get_value_bool(env, argv[7], &ring_wanted);
+  int ring_wanted = ring_asked(env, argv[7]);
   int32_t id, backlog;
   double connect_ms, idle_ms, sweep_ms;
   addr_t addr;
@@ -1573,9 +1582,10 @@ static napi_value js_counters(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** ioUring(): '' when connections can use the ring, else why not (an errno code: ENOSYS, EPERM...). */
+/** ioUring(ringBuffers): '' when connections can use the ring, else why not (an errno code: ENOSYS, EPERM...). */
 static napi_value js_io_uring(napi_env env, napi_callback_info info) {
-  (void)info;
+  ARGS(1);
+  ring_asked(env, argv[0]);
   return str(env, ring_err == 0 ? "" : errno_name(ring_err));
 }
 

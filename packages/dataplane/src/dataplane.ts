@@ -73,7 +73,7 @@ export class Dataplane {
   /** Whether its TCP connections move bytes through io_uring (the native engine, ioUring, and a kernel that allows it). */
   get ioUring(): boolean {
     if (this.settings.tcpEngine !== 'native' || !this.settings.ioUring || !('addon' in nativeAddon)) return false;
-    return NativeTcpListener.ioUringUnavailable(nativeAddon.addon) === '';
+    return NativeTcpListener.ioUringUnavailable(nativeAddon.addon, this.settings) === '';
   }
 
   /**

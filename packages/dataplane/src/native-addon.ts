@@ -15,7 +15,7 @@ export interface TcpEngineAddon {
     connectTimeoutMs: number,
     idleTimeoutMs: number,
     sweepMs: number,
-    ioUring: boolean,
+    ringBuffers: number,
   ): NativeHandle | string;
   port(h: NativeHandle): number;
   target(h: NativeHandle, id: number, address: string | undefined, port: number, live: boolean): void;
@@ -23,8 +23,11 @@ export interface TcpEngineAddon {
   drain(h: NativeHandle, ids: Int32Array | null, upToSerial: number): void;
   stop(h: NativeHandle): void;
   counters(h: NativeHandle, out: Float64Array): void;
-  /** '' when listeners can use io_uring, else why not (an errno code); meaningful after init. */
-  ioUring(): string;
+  /**
+   * '' when listeners can use io_uring, else why not (an errno code). The engine sets its io_uring up, with
+   * `ringBuffers` receive buffers, the first time this or listen() asks for it (ringBuffers > 0).
+   */
+  ioUring(ringBuffers: number): string;
 }
 
 /** A target id; or with a PROXY protocol header to send first; -1 refuses the client. */

@@ -43,7 +43,7 @@ export class NativeTcpListener {
     if (entry.affinity) this.affinity = new AffinityTable(entry.affinity.timeoutSeconds * 1000, settings.now);
   }
 
-  /** The engine's callbacks are set, and its io_uring tried, once per process. */
+  /** The engine's callbacks are set once per process. */
   private static init(addon: TcpEngineAddon): void {
     if (NativeTcpListener.addon !== undefined) return;
     addon.init(pick, retry, event);
@@ -51,9 +51,9 @@ export class NativeTcpListener {
   }
 
   /** '' when connections can use io_uring, else why not (an errno code such as ENOSYS or EPERM). */
-  static ioUringUnavailable(addon: TcpEngineAddon): string {
+  static ioUringUnavailable(addon: TcpEngineAddon, settings: Settings): string {
     NativeTcpListener.init(addon);
-    return addon.ioUring();
+    return addon.ioUring(settings.ioUringBuffers);
   }
 
   /** Binds synchronously and calls `done` with the listener or the bind error (its `code`: EADDRINUSE...). */
@@ -77,7 +77,7 @@ export class NativeTcpListener {
       settings.connectTimeoutMs,
       settings.idleTimeoutMs,
       sweepMs,
-      settings.ioUring,
+      settings.ioUring ? settings.ioUringBuffers : 0,
     );
     if (typeof r === 'string') {
       l.closed.fire();

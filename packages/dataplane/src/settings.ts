@@ -14,6 +14,8 @@ export interface Settings {
   now: () => number;
   tcpEngine: TcpEngine;
   ioUring: boolean;
+  /** Receive buffers of the engine's io_uring, shared by its connections: KNET_IO_URING_BUFFERS, else 256. */
+  ioUringBuffers: number;
 }
 
 const noop = (): void => {};
@@ -33,17 +35,17 @@ function flag(name: string, v: boolean | undefined, dflt: boolean): boolean {
   return v;
 }
 
-/** The native engine reads KNET_IO_URING_BUFFERS itself; a value it would ignore is refused here, by name. */
-function checkIoUringBuffers(value: string | undefined): void {
-  if (value === undefined) return;
+/** KNET_IO_URING_BUFFERS: a power of two from 1 to 4096 (64 KiB each, touched as used); 256 when unset. */
+function ioUringBuffers(value: string | undefined): number {
+  if (value === undefined) return 256;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 4096 || (n & (n - 1)) !== 0) {
     throw new RangeError(`KNET_IO_URING_BUFFERS: must be a power of two from 1 to 4096, got ${JSON.stringify(value)}`);
   }
+  return n;
 }
 
 export function resolveSettings(o: DataplaneOptions = {}): Settings {
-  checkIoUringBuffers(process.env['KNET_IO_URING_BUFFERS']);
   return {
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 3000, 1),
     maxConnectAttempts: Math.floor(positive('maxConnectAttempts', o.maxConnectAttempts, 3, 1)),
@@ -56,6 +58,7 @@ export function resolveSettings(o: DataplaneOptions = {}): Settings {
     now: o.now ?? Date.now,
     tcpEngine: resolveTcpEngine(o.tcpEngine),
     ioUring: flag('ioUring', o.ioUring, process.env['KNET_IO_URING'] !== '0'),
+    ioUringBuffers: ioUringBuffers(process.env['KNET_IO_URING_BUFFERS']),
   };
 }
 
