@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command } from 'commander';
 import pino from 'pino';
-import { Store } from '@knet/store';
+import { fsyncModes, Store, type FsyncMode } from '@knet/store';
 // The client subpath: the index would also load ipam's server and its repair loop's HTTP client.
 import { IpamClient, ipamClientTlsCredentials } from '@knet/ipam/client';
 import { abacAuthorizer, alwaysAllow, alwaysDeny, podAuthorizer, readPolicyFile, type Authorizer } from '@knet/pki';
@@ -24,7 +24,7 @@ interface Flags extends Omit<SecurityFlags, 'listenHost' | 'anonymousAuth'> {
   logLevel: string;
   watchBookmarkInterval: string;
   watchWindow: string;
-  fsync: 'always' | 'interval';
+  fsync: FsyncMode;
   ipamTimeout: string;
   watchBufferEvents: string;
   reconcileInterval: string;
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     reconcileMs = parseDuration(flags.reconcileInterval);
     watchBuffer = Number(flags.watchBufferEvents);
     if (!Number.isInteger(watchBuffer) || watchBuffer < 1) throw new Error(`--watch-buffer-events must be a positive integer, got ${flags.watchBufferEvents}`);
-    if (flags.fsync !== 'interval' && flags.fsync !== 'always') throw new Error(`--fsync must be interval or always, got ${JSON.stringify(flags.fsync)}`);
+    if (!fsyncModes.includes(flags.fsync)) throw new Error(`--fsync must be interval or always, got ${JSON.stringify(flags.fsync)}`);
     watchWindow = Number(flags.watchWindow);
     if (!Number.isInteger(watchWindow) || watchWindow < 1) throw new Error(`--watch-window must be a positive integer, got ${flags.watchWindow}`);
   } catch (err) {

@@ -5,6 +5,7 @@
 //   node dist/crash-writer.js <dir> [concurrency] [name prefix] [fsync: interval | always]
 
 import { Store } from './store.js';
+import type { FsyncMode } from './types.js';
 
 async function main(): Promise<void> {
   const [dir, concurrencyArg, prefix = 'obj-', fsync = 'interval'] = process.argv.slice(2);
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     return;
   }
   const concurrency = Number(concurrencyArg ?? '16');
-  const store = await Store.open(dir, { watchWindow: 1_000_000, fsync: fsync as 'interval' | 'always' });
+  const store = await Store.open(dir, { watchWindow: 1_000_000, fsync: fsync as FsyncMode });
   process.stdout.write('ready\n');
   let seq = 0;
   const worker = async (): Promise<never> => {

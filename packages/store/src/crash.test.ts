@@ -8,14 +8,12 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Store } from './store.js';
-import type { StoreOptions } from './types.js';
+import { fsyncModes, type FsyncMode } from './types.js';
 import { eventually, tempDir } from './test-helpers.js';
 
 const writerScript = fileURLToPath(new URL('./crash-writer.js', import.meta.url));
 
-type Fsync = NonNullable<StoreOptions['fsync']>;
-
-async function killMidStream(t: import('ava').ExecutionContext, dir: string, acksWanted: number, prefix: string, fsync: Fsync): Promise<Map<string, string>> {
+async function killMidStream(t: import('ava').ExecutionContext, dir: string, acksWanted: number, prefix: string, fsync: FsyncMode): Promise<Map<string, string>> {
   const child = spawn(process.execPath, [writerScript, dir, '32', prefix, fsync], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   t.teardown(() => {
@@ -42,7 +40,7 @@ async function killMidStream(t: import('ava').ExecutionContext, dir: string, ack
   return acked;
 }
 
-for (const fsync of ['interval', 'always'] as const) test(`fsync '${fsync}': every acknowledged write survives SIGKILL and the store stays consistent`, async (t) => {
+for (const fsync of fsyncModes) test(`fsync '${fsync}': every acknowledged write survives SIGKILL and the store stays consistent`, async (t) => {
   const dir = join(await tempDir(t), 'db');
   const acked = new Map<string, string>();
   // Twice: the second run appends to the store the first one left behind.

@@ -3,4 +3,5 @@ export { encodeJSON } from './encoded.js';
 export { StoreError, qualifiedResource } from './errors.js';
 export type { StoreErrorReason } from './errors.js';
 export { parseResourceVersion } from './keys.js';
-export type { ListOptions, ListResult, StoreEvent, StoreEventType, WatchOptions, Watcher, StoreOptions } from './types.js';
+export { fsyncModes } from './types.js';
+export type { FsyncMode, ListOptions, ListResult, StoreEvent, StoreEventType, WatchOptions, Watcher, StoreOptions } from './types.js';

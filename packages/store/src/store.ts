@@ -41,7 +41,7 @@ import {
 } from './keys.js';
 import { keyOf, lowerBound, ResourceObjects, snapshotAt } from './object-index.js';
 import { copyWithText, deepFreeze, generateName, jsonCopy, timestampNow, withResourceVersion } from './objects.js';
-import type { ListOptions, ListResult, StoreEvent, StoreOptions, Watcher, WatchOptions } from './types.js';
+import { fsyncModes, type ListOptions, type ListResult, type StoreEvent, type StoreOptions, type Watcher, type WatchOptions } from './types.js';
 import { WatchHub } from './watch-hub.js';
 import { LogSyncer } from './log-sync.js';
 
@@ -130,7 +130,7 @@ export class Store {
       throw new StoreError('StorageError', `watchWindow must be a positive integer, got ${window}`);
     }
     const fsync = opts.fsync ?? 'interval';
-    if (fsync !== 'always' && fsync !== 'interval') {
+    if (!fsyncModes.includes(fsync)) {
       throw new StoreError('StorageError', `fsync must be "always" or "interval", got ${JSON.stringify(fsync)}`);
     }
     const syncIntervalMs = opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;

@@ -37,6 +37,10 @@ export interface Watcher {
   close(): void;
 }
 
+/** When a write is acknowledged: see StoreOptions.fsync. */
+export const fsyncModes = ['interval', 'always'] as const;
+export type FsyncMode = (typeof fsyncModes)[number];
+
 export interface StoreOptions {
   /** Events kept (in memory and on disk) for watch replay and consistent continue; default 10000. */
   watchWindow?: number;
@@ -52,7 +56,7 @@ export interface StoreOptions {
    * - `'always'`: once it is on disk (fdatasync), as etcd does: it also survives a power loss, and every
    *   write waits for the disk's cache flush.
    */
-  fsync?: 'always' | 'interval';
+  fsync?: FsyncMode;
   /** With `fsync: 'interval'`: the longest a write stays off disk, in ms; default 1000. */
   syncIntervalMs?: number;
   /** With `fsync: 'interval'`: after each background sync, its duration and its error if it failed. */
