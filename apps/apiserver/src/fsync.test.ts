@@ -1,12 +1,11 @@
 // The apiserver's --fsync flag: 'always' acknowledges writes once they are on disk, with no
 // background syncs; a bad value is refused with a clear message.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client } from './test-client.js';
-import { APISERVER_MAIN, startControlPlane } from './testing.js';
+import { apiserverExit, startControlPlane } from './testing.js';
 
 test('--fsync always: every write is synced before it is acknowledged, none in the background', async (t) => {
   const cp = await startControlPlane({ apiserverArgs: ['--fsync', 'always'] });
@@ -22,11 +21,7 @@ test('--fsync always: every write is synced before it is acknowledged, none in t
 test('a bad --fsync is refused with a clear message', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'knet-fsync-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [APISERVER_MAIN, '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'db'), '--fsync', 'sometimes'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c))); // after stderr is drained
+  const { code, stderr: err } = await apiserverExit(['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'db'), '--fsync', 'sometimes']);
   t.is(code, 2);
   t.regex(err, /--fsync must be interval or always, got "sometimes"/);
 });

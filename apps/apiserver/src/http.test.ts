@@ -2,6 +2,7 @@
 import test from 'ava';
 import { client, watchEvents } from './test-client.js';
 import { startControlPlane, type ControlPlane } from './testing.js';
+import { until } from '@knet/component/testing';
 
 let cp: ControlPlane;
 let api: ReturnType<typeof client>;
@@ -56,13 +57,12 @@ test('discovery documents', async (t) => {
 
 test('--fsync interval (the default): acknowledged writes are synced to disk in the background', async (t) => {
   await namespace('fsync-default');
-  const deadline = Date.now() + 5000;
-  let m = '';
-  while (!/knet_store_background_sync_duration_seconds_count [1-9]/.test(m) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    m = (await api.get('/metrics')).text;
-  }
-  t.regex(m, /knet_store_background_sync_duration_seconds_count [1-9]/);
+  const synced = /knet_store_background_sync_duration_seconds_count [1-9]/;
+  const m = await until('a background sync', async () => {
+    const text = (await api.get('/metrics')).text;
+    return synced.test(text) ? text : undefined;
+  }, 5000, 100);
+  t.regex(m, synced);
 });
 
 test('bootstrap: system namespaces and the kubernetes Service', async (t) => {

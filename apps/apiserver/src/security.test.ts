@@ -1,6 +1,6 @@
 // TLS, authentication, authorization and limits on real processes (startControlPlane({ secure: true })),
 // spoken to over real sockets by undici, curl and kubectl.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import test from 'ava';
 import { Agent, request } from 'undici';
 import { createCA, ensureIdentities, issueClientCert, KNET_USERS, podIdentity } from '@knet/pki';
-import { APISERVER_MAIN, kubeconfig, startControlPlane, type ControlPlane } from './testing.js';
+import { apiserverExit, kubeconfig, startControlPlane, type ControlPlane } from './testing.js';
 import { until as pollUntil } from '@knet/component/testing';
 
 let cp: ControlPlane;
@@ -195,12 +195,7 @@ test('kubectl auth can-i and kubectl get with a kubeconfig per identity', async 
 });
 
 test('plain HTTP is refused on a non-loopback address', async (t) => {
-  const child = spawn(process.execPath, [APISERVER_MAIN, '--listen', '0.0.0.0:0', '--data-dir', join(dir, 'refused'), '--ipam', '127.0.0.1:1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c))); // after stderr is drained
+  const { code, stderr: err } = await apiserverExit(['--listen', '0.0.0.0:0', '--data-dir', join(dir, 'refused'), '--ipam', '127.0.0.1:1']);
   t.is(code, 2);
   t.regex(err, /refusing to serve plain HTTP on 0\.0\.0\.0, which is not a loopback address: pass --tls-cert-file/);
 });

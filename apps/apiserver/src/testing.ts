@@ -98,6 +98,21 @@ function startProcess(script: string, args: string[], readyKey: string, timeoutM
   });
 }
 
+/**
+ * Runs the apiserver with `args` to its exit, as a refused start does: the exit code and all it wrote to stderr.
+ * Killed after `timeoutMs` if it starts instead (code null).
+ */
+export function apiserverExit(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [APISERVER_MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => child.once('close', (code) => { // after stderr is drained
+    clearTimeout(timer);
+    resolve({ code, stderr });
+  }));
+}
+
 export function killProcess(p: Proc, graceMs = 5000): Promise<void> {
   const { child } = p;
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
