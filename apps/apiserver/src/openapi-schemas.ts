@@ -147,11 +147,13 @@ const core: Record<string, Schema> = {
     ports: keyed(ref(`${CORE}.ContainerPort`), 'containerPort', ['containerPort', 'protocol']),
     env: keyed(ref(`${CORE}.EnvVar`), 'name'),
     readinessProbe: ref(`${CORE}.Probe`), livenessProbe: ref(`${CORE}.Probe`), startupProbe: ref(`${CORE}.Probe`),
+    lifecycle: ref(`${CORE}.Lifecycle`),
   }, ['name'], { 'x-kubernetes-preserve-unknown-fields': true }),
   [`${CORE}.ContainerPort`]: obj({ name: str, containerPort: int32, protocol: { type: 'string', default: 'TCP' }, hostPort: int32, hostIP: str },
     ['containerPort']),
   [`${CORE}.EnvVar`]: obj({ name: str, value: str }, ['name'], { 'x-kubernetes-preserve-unknown-fields': true }),
   [`${CORE}.Probe`]: open,
+  [`${CORE}.Lifecycle`]: open,
   [`${CORE}.PodStatus`]: obj({
     phase: str, conditions: keyed(ref(`${CORE}.PodCondition`), 'type'), hostIP: str,
     hostIPs: keyed(ref(`${CORE}.HostIP`), 'ip'), podIP: str, podIPs: keyed(ref(`${CORE}.PodIP`), 'ip'),

@@ -126,3 +126,9 @@ test('knet up names a busy port and the flag that avoids it', async (t) => {
   t.regex(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
   t.regex(res.stderr, /--api-port/);
 });
+
+test('knet run refuses a preStop sleep longer than the grace period, and names the fix', async (t) => {
+  const r = await knet('run', 'x', '--pre-stop-sleep', '10', '--grace-period', '5', '--', 'true');
+  t.is(r.code, 1);
+  t.regex(r.stderr, /--pre-stop-sleep 10 is longer than --grace-period 5, which counts from its start\n\s+give a grace period at least as long, e.g. --grace-period 15/);
+});

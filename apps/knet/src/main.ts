@@ -123,6 +123,12 @@ function repeatable<T>(parse: (v: string) => T) {
   };
 }
 
+function wholeSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of seconds.');
+  return n;
+}
+
 const kubeconfigOption = ['--kubeconfig <path>', 'kubeconfig to use (default: <data-dir>/kubeconfig, then $KUBECONFIG)'] as const;
 
 program
@@ -134,11 +140,8 @@ program
   .option('-l, --label <key=value>', 'a label (repeatable)', repeatable(parseLabel), [])
   .option('-p, --port <[name:]port[/proto]>', 'a container port (repeatable); the first is $PORT', repeatable(parsePort), [])
   .option('--readiness <probe>', 'readiness probe: http:PATH, tcp, or exec:COMMAND (default: ready once started)')
-  .option('--grace-period <seconds>', 'how long the process gets to stop after SIGTERM', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of seconds.');
-    return n;
-  }, 5)
+  .option('--grace-period <seconds>', 'how long the process gets to stop (from the preStop sleep, else from SIGTERM) before SIGKILL', wholeSeconds, 5)
+  .option('--pre-stop-sleep <seconds>', 'on Ctrl-C, keep the process serving this long while the Pod is terminating, then SIGTERM it (a preStop sleep hook: proxies stop sending it new connections first)', wholeSeconds, 0)
   .option('--node <name>', 'the Node to run on (default: the registered one)')
   .option('--host-network', "use the node's address as the pod IP (a hostNetwork Pod)")
   .option(...dataDirOption)
@@ -149,6 +152,10 @@ program
       readiness = parseReadiness(opts.readiness);
     } catch (err) {
       throw new CliError((err as Error).message, 'see `knet run --help`');
+    }
+    // As Kubernetes validates a preStop sleep: the grace period counts from its start.
+    if (opts.preStopSleep > opts.gracePeriod) {
+      throw new CliError(`--pre-stop-sleep ${opts.preStopSleep} is longer than --grace-period ${opts.gracePeriod}, which counts from its start`, `give a grace period at least as long, e.g. --grace-period ${opts.preStopSleep + 5}`);
     }
     const dir = dataDir(opts.dataDir);
     const [{ run }, { clusterConfig, podClusterConfig }] = await Promise.all([import('./run.js'), import('./cluster-config.js')]);
@@ -164,6 +171,7 @@ program
         readiness,
         command,
         gracePeriodSeconds: opts.gracePeriod,
+        preStopSleepSeconds: opts.preStopSleep,
         hostNetwork: Boolean(opts.hostNetwork),
       },
     });

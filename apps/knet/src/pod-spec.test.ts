@@ -57,3 +57,9 @@ test('the pod carries labels, ports, node, the command and a probe on the first 
   t.deepEqual(pod.spec.containers[0].readinessProbe?.httpGet, { path: '/ready', port: 8080 });
   t.is(pod.spec.terminationGracePeriodSeconds, 5);
 });
+
+test('a preStop sleep is recorded as the container lifecycle hook; none without it', (t) => {
+  const spec = { name: 'web-1', namespace: 'prod', labels: {}, ports: [], readiness: { kind: 'none' as const }, command: ['true'], nodeName: 'local', gracePeriodSeconds: 10 };
+  t.deepEqual(podFor({ ...spec, preStopSleepSeconds: 3 }).spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 3 } } });
+  t.is(podFor(spec).spec.containers[0].lifecycle, undefined);
+});

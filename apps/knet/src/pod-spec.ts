@@ -16,6 +16,11 @@ export interface RunSpec {
   command: string[];
   nodeName: string;
   gracePeriodSeconds: number;
+  /**
+   * Seconds between the Pod turning terminating and SIGTERM, as a `preStop: sleep` hook: time for
+   * every proxy to stop sending new connections before the process stops accepting them.
+   */
+  preStopSleepSeconds?: number;
   /** The process uses the node's address as its pod IP, as a `hostNetwork: true` Pod does. */
   hostNetwork?: boolean;
 }
@@ -96,6 +101,7 @@ export function podFor(spec: RunSpec): Pod {
           command: spec.command,
           ...(spec.ports.length ? { ports: spec.ports } : {}),
           ...(probe ? { readinessProbe: probe } : {}),
+          ...(spec.preStopSleepSeconds ? { lifecycle: { preStop: { sleep: { seconds: spec.preStopSleepSeconds } } } } : {}),
         },
       ],
     },

@@ -135,3 +135,19 @@ test('knet dns-service points kube-system/kube-dns at a DNS server (idempotent f
   t.is(epsAfter.subsets[0]!.addresses[0]!.ip, address);
   t.is(epsAfter.subsets[0]!.ports.find((p) => p.name === 'dns')!.port, dnsPort);
 });
+
+test('--pre-stop-sleep: on Ctrl-C the Pod turns terminating while the process still serves; SIGTERM comes after the sleep', async (t) => {
+  const p = knetRun('echo-drain', 8080, '--pre-stop-sleep', '2', '--grace-period', '10');
+  t.teardown(() => killGroup(p));
+  const pod = await until(async () => { const { pod } = await getPod('echo-drain'); return ready(pod) ? pod : undefined; }, 'echo-drain ready');
+  t.deepEqual((pod as unknown as { spec: { containers: { lifecycle?: unknown }[] } }).spec.containers[0]!.lifecycle, { preStop: { sleep: { seconds: 2 } } });
+  const exited = new Promise<number | null>((r) => p.once('exit', r));
+  const signalled = Date.now();
+  p.kill('SIGINT');
+  await until(async () => ((await getPod('echo-drain')).pod?.metadata.deletionTimestamp ? true : undefined), 'echo-drain terminating');
+  // Terminating, and still answering: new connections are not refused during the sleep.
+  t.is(await (await request(`http://${pod.status!.podIP}:8080/`)).body.text(), 'echo-drain\n');
+  t.is(await exited, 0);
+  t.true(Date.now() - signalled >= 2000, 'the process was stopped only after the preStop sleep');
+  t.is((await getPod('echo-drain')).code, 404);
+});

@@ -1,6 +1,7 @@
 // `knet run`: a one-pod kubelet. Takes a pod IP, creates the Pod, runs the command with the pod's
 // environment, keeps the Ready condition true to its probe, and on exit or Ctrl-C marks the Pod
-// terminating for its grace period, then deletes it and frees the IP.
+// terminating for its grace period (on Ctrl-C: the preStop sleep, if any, then SIGTERM), then
+// deletes it and frees the IP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { KubeClient, resources, isAlreadyExists, isNotFound, type ClusterConfig } from '@knet/client';
@@ -140,7 +141,7 @@ export async function run(o: RunOptions): Promise<number> {
     running = false;
     // Terminating: endpoints stop sending new traffic while the process finishes.
     await client.delete(resources.pods, namespace, name, { gracePeriodSeconds: spec.gracePeriodSeconds }).catch(() => {});
-    const code = first === 'exit' ? await exited : await terminate(child, exited, spec.gracePeriodSeconds);
+    const code = first === 'exit' ? await exited : await terminate(child, exited, spec.gracePeriodSeconds, spec.preStopSleepSeconds ?? 0);
     await prober;
     return code;
   } finally {
@@ -150,10 +151,25 @@ export async function run(o: RunOptions): Promise<number> {
   }
 }
 
-/** SIGTERM, then SIGKILL once the grace period is over, as the kubelet does. */
-async function terminate(child: ChildProcess, exited: Promise<number>, graceSeconds: number): Promise<number> {
+/** The kubelet always gives a container this long after its preStop hook before SIGKILL. */
+const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
+
+/**
+ * Stops the process as the kubelet stops a container: the preStop sleep first (the grace period
+ * counts from its start), then SIGTERM, then SIGKILL once the grace period is over.
+ */
+async function terminate(child: ChildProcess, exited: Promise<number>, graceSeconds: number, preStopSleepSeconds: number): Promise<number> {
+  let left = graceSeconds;
+  if (preStopSleepSeconds > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    const slept = new Promise<void>((resolve) => (timer = setTimeout(resolve, preStopSleepSeconds * 1000)));
+    const exitedFirst = await Promise.race([exited.then(() => true), slept.then(() => false)]);
+    clearTimeout(timer);
+    if (exitedFirst) return exited;
+    left = Math.max(graceSeconds - preStopSleepSeconds, MIN_GRACE_AFTER_HOOK_SECONDS);
+  }
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceSeconds * 1000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), left * 1000);
   try {
     return await exited;
   } finally {

@@ -136,6 +136,13 @@ export interface Probe {
   failureThreshold?: number;
 }
 
+/** A container lifecycle hook action; knet's one-pod kubelet runs `sleep`. */
+export interface LifecycleHandler {
+  exec?: { command?: string[] };
+  httpGet?: { path?: string; port: IntOrString; host?: string; scheme?: string };
+  sleep?: { seconds: number };
+}
+
 export interface EnvVar {
   name: string;
   value?: string;
@@ -151,6 +158,7 @@ export interface Container {
   env?: EnvVar[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
   workingDir?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   terminationMessagePath?: string;

@@ -32,17 +32,21 @@ const objectMeta = obj({
 });
 const condition = obj({ type: str, status: str, observedGeneration: int, lastTransitionTime: str, lastProbeTime: str, reason: str, message: str });
 const objectReference = obj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str });
-const probe = obj({
+const handlerActions = {
   httpGet: obj({ path: str, port: 'intOrString', host: str, scheme: str }),
   tcpSocket: obj({ port: 'intOrString', host: str }),
   exec: obj({ command: strList }),
+};
+const probe = obj({
+  ...handlerActions,
   initialDelaySeconds: int, periodSeconds: int, timeoutSeconds: int, successThreshold: int, failureThreshold: int,
 });
+const lifecycleHandler = obj({ ...handlerActions, sleep: obj({ seconds: int }) });
 const container = obj({
   name: str, image: str, command: strList, args: strList, workingDir: str,
   ports: list(obj({ name: str, containerPort: int, protocol: str, hostPort: int, hostIP: str })),
   env: list(obj({ name: str, value: str, valueFrom: 'any' })),
-  readinessProbe: probe, livenessProbe: probe, imagePullPolicy: str, terminationMessagePath: str, terminationMessagePolicy: str,
+  readinessProbe: probe, livenessProbe: probe, lifecycle: obj({ postStart: lifecycleHandler, preStop: lifecycleHandler }), imagePullPolicy: str, terminationMessagePath: str, terminationMessagePolicy: str,
 });
 const containerState = obj({
   waiting: obj({ reason: str, message: str }),
