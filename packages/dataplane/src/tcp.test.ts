@@ -559,15 +559,22 @@ async function blackhole(t: ExecutionContext): Promise<Backend> {
     holder.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     holder.once('exit', () => reject(new Error('listener process exited')));
   });
-  // Fill the queue with direct connections that are never accepted.
+  // Fill the queue with direct connections that are never accepted, until a handshake no longer
+  // completes: only then is the queue known to be full (a client sees its handshake done before the
+  // server has queued it, and on two CPUs the SYNs may be handled out of order).
   const fillers: Socket[] = [];
   t.teardown(() => fillers.forEach((s) => s.destroy()));
-  for (let i = 0; i < 4; i++) {
+  for (;;) {
+    if (fillers.length === 20) throw new Error('the listener with backlog 1 still completes handshakes after 20 connections');
     const s = connect({ host: '127.0.0.1', port: blackholePort });
     s.on('error', () => {});
     fillers.push(s);
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 500); // well past the tests' connect timeouts
+      s.once('connect', () => { clearTimeout(timer); resolve(true); });
+    });
+    if (!connected) break;
   }
-  await until(() => fillers.filter((s) => !s.connecting).length >= 1, 5000, 'queue filled');
   return { address: '127.0.0.1', port: blackholePort, ready: true, serving: true, terminating: false };
 }
 
