@@ -364,6 +364,15 @@ export class EndpointsController {
   }
 
   private async syncDeleted(key: string, namespace: string, name: string): Promise<void> {
+    // The caches fill from separate lists and watches, so a Service can be missing from its cache while its
+    // Endpoints are in theirs: knet up writes kube-dns's Service and then its Endpoints as the controller
+    // starts, and the leftover check then took them for an orphan and deleted them. Only a Service the
+    // apiserver does not have either is gone; otherwise its add event is on its way and syncs it.
+    if (await this.serviceExists(namespace, name)) {
+      this.orphans.delete(key);
+      this.log.info({ key }, 'Service not in the cache yet; its add event will sync it');
+      return;
+    }
     this.triggerTimes.delete(namespace, name);
     const ep = this.endpoints.get(namespace, name);
     if (ep && this.orphans.has(key)) {
@@ -377,6 +386,16 @@ export class EndpointsController {
     await this.applyPlan(key, namespace, { create: [], update: [], delete: slices });
     this.orphans.delete(key);
     await this.loadBalancers.releaseAll(key);
+  }
+
+  private async serviceExists(namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.opts.client.get(resources.services, namespace, name, this.call);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   private async writeEndpoints(key: string, current: Endpoints | undefined, desired: Endpoints): Promise<void> {

@@ -583,8 +583,10 @@ tcpTest('a backend that never answers the handshake times out and the next one s
   const [b] = await servers(t, nameServer('b'));
   const dp = dataplane(t, { connectTimeoutMs: 200, idleTimeoutMs: 5000 });
   const { host, port } = await serve(t, dp, entry('timeout', vip(), [hole, b!.backend()]));
-  t.is((await exchange(host, port)).data.toString(), 'b');
+  const started = Date.now();
+  const { data, error } = await exchange(host, port);
   const s = dp.stats().get('timeout')!;
+  t.is(data.toString(), 'b', `after ${Date.now() - started} ms: ${error?.code ?? 'no error'}, ${JSON.stringify(s)}`);
   t.is(s.connectErrors, 1);
   t.is(s.failures, 0);
 });
