@@ -4,10 +4,9 @@
 // controller starts with exactly that view; a real apiserver answers.
 import test from 'ava';
 import type { Endpoints } from '@knet/api';
-import { KubeClient, resources, type Logger } from '@knet/client';
-import { startControlPlane } from '@knet/apiserver-app/testing';
+import { resources, type Logger } from '@knet/client';
 import { EndpointsController } from './controller.js';
-import { TestCluster, service } from './testing/cluster.js';
+import { controlPlaneFor, service } from './testing/cluster.js';
 import { until } from './testing/harness.js';
 
 function userEndpoints(ns: string, name: string): Endpoints {
@@ -20,11 +19,7 @@ function userEndpoints(ns: string, name: string): Endpoints {
 }
 
 test('Endpoints whose Service the cache has not seen yet are kept; Endpoints with no Service at all are deleted', async (t) => {
-  const cp = await startControlPlane();
-  t.teardown(() => cp.stop());
-  const client = new KubeClient({ server: cp.url });
-  t.teardown(() => client.close());
-  const c = new TestCluster(client);
+  const { client, c } = await controlPlaneFor(t);
   const ns = await c.namespace('lag');
 
   const logged: string[] = [];

@@ -1,9 +1,8 @@
 // Integration: the watch events of the controller's own writes, which usually come before the
 // write's response, do not queue the Service again (one sync per change, not one per write).
 import test from 'ava';
-import { KubeClient, resources } from '@knet/client';
-import { startControlPlane } from '@knet/apiserver-app/testing';
-import { TestCluster, notReadyIPs, service } from './testing/cluster.js';
+import { resources } from '@knet/client';
+import { controlPlaneFor, notReadyIPs, service } from './testing/cluster.js';
 import { startController, until } from './testing/harness.js';
 
 async function successfulSyncs(port: number): Promise<number> {
@@ -12,11 +11,7 @@ async function successfulSyncs(port: number): Promise<number> {
 }
 
 test('each Service is synced once for its initial state, whatever order events and responses come in', async (t) => {
-  const cp = await startControlPlane();
-  t.teardown(() => cp.stop());
-  const client = new KubeClient({ server: cp.url });
-  t.teardown(() => client.close());
-  const c = new TestCluster(client);
+  const { cp, client, c } = await controlPlaneFor(t);
   const ns = await c.namespace();
   const n = 30;
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,8 @@
 // REST helpers for the integration tests: namespaces, Pods with a status, lookups.
 import type { EndpointSlice, Endpoints, KubeObject, Pod, Service } from '@knet/api';
-import { isConflict, isNotFound, resources, type KubeClient, type ResourceRef } from '@knet/client';
+import type { ExecutionContext } from 'ava';
+import { KubeClient, isConflict, isNotFound, resources, type ResourceRef } from '@knet/client';
+import { startControlPlane, type ControlPlane } from '@knet/apiserver-app/testing';
 
 export class TestCluster {
   private nsCounter = 0;
@@ -71,3 +73,12 @@ export function service(ns: string, name: string, spec: Partial<Service['spec']>
 
 export const readyIPs = (ep: Endpoints | undefined): string[] => (ep?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
 export const notReadyIPs = (ep: Endpoints | undefined): string[] => (ep?.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip)).sort();
+
+/** A control plane of one test's own, with a client and a TestCluster on it; the test's teardown stops them. */
+export async function controlPlaneFor(t: ExecutionContext): Promise<{ cp: ControlPlane; client: KubeClient; c: TestCluster }> {
+  const cp = await startControlPlane();
+  t.teardown(() => cp.stop());
+  const client = new KubeClient({ server: cp.url });
+  t.teardown(() => client.close());
+  return { cp, client, c: new TestCluster(client) };
+}
