@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { loadKubeconfig, type ClusterConfig } from '@knet/client';
 import { dataDir as layout, readState, type ClusterState } from './data-dir.js';
+import { PodIPAllocator } from './pod-ip.js';
 
 export { componentNodeFlags } from './components.js';
 
@@ -39,15 +40,20 @@ export async function portFlags(): Promise<string[]> {
   return flags;
 }
 
-let clusters = 0;
+/**
+ * The sets of address ranges test clusters take, leased machine-wide like pod IPs (pod-ip.ts: a file per
+ * lease, created with O_EXCL, reclaimed once the process that took it is gone): clusters of test processes
+ * running side by side never share a VIP, pod address or NodePort. (Derived from the process ID, two of
+ * them sometimes did: a pod could not bind its address, or DNS answered from another cluster.)
+ */
+const rangeSets = new PodIPAllocator(join(tmpdir(), 'knet-test-range-sets'), '127.0.0.0/24');
 
 /**
  * Address ranges of their own for each test cluster (a /20 of services, a /24 of pods and of
- * LoadBalancer IPs, a node address for NodePorts), so clusters running side by side never bind the
- * same VIP, pod address or NodePort.
+ * LoadBalancer IPs, a node address for NodePorts), held by this process until it exits.
  */
 export function rangeFlags(): string[] {
-  const k = (process.pid * 7 + clusters++ * 13) % 256;
+  const k = Number(rangeSets.allocate(`test cluster of pid ${process.pid}`).split('.')[3]);
   return [
     '--service-cluster-ip-range', `127.${96 + (k >> 4)}.${(k & 15) << 4}.0/20`,
     '--cluster-cidr', `127.244.${k}.0/24`,

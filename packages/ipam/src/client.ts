@@ -28,6 +28,9 @@ export class IpamClient {
       // ipam restarts in about a second; do not back off for minutes after it comes back.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
+      // Connections of its own: with grpc-js's shared pool, a new client to an address whose earlier server
+      // died (ipam restarted on the same port) took over the old connection's backoff and failed at once.
+      'grpc.use_local_subchannel_pool': 1,
     });
     this.deadlineMs = opts.deadlineMs ?? 5000;
   }

@@ -331,3 +331,18 @@ test('a client falls back to one call per allocation when the server has no Allo
   t.deepEqual(ips.sort(), ['127.96.0.1', '127.96.0.2', '127.96.0.3']);
   t.is(await client.allocateClusterIP({ owner: 'a/s4', family: 'IPv4' }), '127.96.0.4');
 });
+
+test('a new client reaches a server that came back on the port of one that died, without waiting out an old backoff', async (t) => {
+  const dbPath = tempDir(t);
+  const first = await start(t, dbPath);
+  await first.client.ranges();
+  await first.server.close();
+  // The first client's connection fails and backs off (up to its 1 s maximum).
+  for (let i = 0; i < 3; i++) await ipamError(t, first.client.ranges());
+  const again = createIpamServer({ dbPath, ...ranges });
+  t.teardown(() => again.close());
+  await again.listen(first.address);
+  const fresh = new IpamClient(first.address, { deadlineMs: 60_000 });
+  t.teardown(() => fresh.close());
+  t.deepEqual(await fresh.ranges(), ranges);
+});
