@@ -43,6 +43,8 @@ export async function until<T>(fn: () => Promise<T | undefined>, what: string, m
 
 export class E2ECluster {
   private readonly pods = new Map<string, ChildProcess>();
+  /** The last lines each pod's processes printed, by ns/name. */
+  private readonly podOutput = new Map<string, string[]>();
   readonly cacheDir = mkdtempSync(join(tmpdir(), 'knet-kubectl-'));
 
   private constructor(public cluster: TestCluster) {}
@@ -109,7 +111,16 @@ export class E2ECluster {
   runPod(name: string, ns: string, labels: string[], extra: string[] = []): ChildProcess {
     const args = [knetBin, 'run', name, '-n', ns, '--data-dir', this.cluster.dataDir, '-p', 'http:8080', '--readiness', 'http:/', '--grace-period', '3'];
     for (const l of labels) args.push('-l', l);
-    const child = spawn(process.execPath, [...args, ...extra, '--', process.execPath, echoServer], { stdio: 'ignore', detached: true });
+    const child = spawn(process.execPath, [...args, ...extra, '--', process.execPath, echoServer], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const output: string[] = [];
+    this.podOutput.set(`${ns}/${name}`, output);
+    const keep = (d: Buffer): void => {
+      output.push(...d.toString().split('\n').filter(Boolean));
+      if (output.length > 20) output.splice(0, output.length - 20);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('exit', (code, signal) => output.push(`(knet run exited: ${code ?? signal})`));
     this.pods.set(`${ns}/${name}`, child);
     return child;
   }
@@ -142,11 +153,17 @@ export class E2ECluster {
   }
 
   async podsReady(ns: string, selector: string, n: number): Promise<void> {
-    await until(async () => {
-      const out = await this.kubectlOk('get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}');
-      const ready = out.split('\n').filter((s) => s === 'True').length;
-      return ready === n ? true : undefined;
-    }, `${n} ready pods matching ${selector} in ${ns}`);
+    try {
+      await until(async () => {
+        const out = await this.kubectlOk('get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}');
+        const ready = out.split('\n').filter((s) => s === 'True').length;
+        return ready === n ? true : undefined;
+      }, `${n} ready pods matching ${selector} in ${ns}`);
+    } catch (err) {
+      // What the pods' processes said (knet run and the echo server) is what tells why.
+      const said = [...this.podOutput].filter(([k]) => k.startsWith(`${ns}/`)).map(([k, lines]) => `${k}:\n  ${lines.join('\n  ')}`);
+      throw new Error(`${(err as Error).message}\n${said.join('\n')}`);
+    }
   }
 
   /** Ready endpoint addresses of a Service, as `kubectl get endpoints` sees them. */

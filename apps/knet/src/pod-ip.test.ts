@@ -52,3 +52,11 @@ test('processes allocating at once never share an address', async (t) => {
   t.is(all.length, 120);
   t.is(new Set(all).size, 120);
 });
+
+test('a search from an offset goes on past the end of the range to its start', (t) => {
+  const a = new PodIPAllocator(dir(), '127.244.0.0/29');
+  t.is(a.allocate('ns/a', 3), '127.244.0.5');
+  t.is(a.allocate('ns/b', 4), '127.244.0.6');
+  t.is(a.allocate('ns/c', 4), '127.244.0.2');
+  t.is(a.allocate('ns/d', 5), '127.244.0.3');
+});

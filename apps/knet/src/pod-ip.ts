@@ -42,10 +42,14 @@ export class PodIPAllocator {
     mkdirSync(dir, { recursive: true });
   }
 
-  /** Takes a free IP for `owner` (a pod key); the current process holds it until release. */
-  allocate(owner: string): string {
-    for (let n = this.first; n <= this.last; n++) {
-      const ip = intToIpv4(n);
+  /**
+   * Takes a free IP for `owner` (a pod key); the current process holds it until release. The search
+   * starts `offset` addresses into the range and wraps around (default: the first address first).
+   */
+  allocate(owner: string, offset = 0): string {
+    const size = this.last - this.first + 1;
+    for (let i = 0; i < size; i++) {
+      const ip = intToIpv4(this.first + ((offset + i) % size));
       if (this.tryTake(ip, owner)) return ip;
     }
     throw new Error(`the pod range is full (${this.last - this.first + 1} addresses in use); stop some pods with Ctrl-C`);

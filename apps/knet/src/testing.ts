@@ -1,6 +1,7 @@
 // Start a real local cluster (`knet up` as a child process) for tests and benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +54,8 @@ const rangeSets = new PodIPAllocator(join(tmpdir(), 'knet-test-range-sets'), '12
  * LoadBalancer IPs, a node address for NodePorts), held by this process until it exits.
  */
 export function rangeFlags(): string[] {
-  const k = Number(rangeSets.allocate(`test cluster of pid ${process.pid}`).split('.')[3]);
+  // From a random set on: one just given up is not taken again at once, should any of its processes linger.
+  const k = Number(rangeSets.allocate(`test cluster of pid ${process.pid}`, randomInt(253)).split('.')[3]);
   return [
     '--service-cluster-ip-range', `127.${96 + (k >> 4)}.${(k & 15) << 4}.0/20`,
     '--cluster-cidr', `127.244.${k}.0/24`,
