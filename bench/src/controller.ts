@@ -5,6 +5,7 @@
 // (each write waits for the disk), on a fresh control plane each. The apiserver and the controller
 // run with the V8 flags `knet up` gives them.
 //   npm run bench:controller -- [--services 1000] [--pods 10] [--rate 200] [--seconds 30] [--fsync interval,always]
+import { fsyncModes, type FsyncMode } from '@knet/store';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,9 +28,8 @@ const { values } = parseArgs({
     fsync: { type: 'string', default: 'interval,always' },
   },
 });
-type Fsync = 'interval' | 'always';
-const modes = values.fsync.split(',') as Fsync[];
-if (modes.length === 0 || modes.some((m) => m !== 'interval' && m !== 'always')) throw new Error(`--fsync: a comma-separated list of interval and always, got ${values.fsync}`);
+const modes = values.fsync.split(',') as FsyncMode[];
+if (modes.length === 0 || modes.some((m) => !fsyncModes.includes(m))) throw new Error(`--fsync: a comma-separated list of ${fsyncModes.join(' and ')}, got ${values.fsync}`);
 const S = Number(values.services);
 const P = Number(values.pods);
 const rate = Number(values.rate);
@@ -111,7 +111,7 @@ interface Run {
   load: number;
 }
 
-async function measure(fsync: Fsync): Promise<Run> {
+async function measure(fsync: FsyncMode): Promise<Run> {
   const dataDir = process.env.KNET_BENCH_DATA ? `${process.env.KNET_BENCH_DATA}/${fsync}` : undefined;
   const cp = await startControlPlane({ apiserverNodeFlags: [...componentNodeFlags.apiserver, ...profFlags], apiserverArgs: ['--fsync', fsync], ...(dataDir ? { dataDir } : {}) });
   const client = new KubeClient({ server: cp.url }, { connections: 32 });

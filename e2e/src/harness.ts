@@ -42,9 +42,8 @@ export async function until<T>(fn: () => Promise<T | undefined>, what: string, m
 }
 
 export class E2ECluster {
-  private readonly pods = new Map<string, ChildProcess>();
-  /** The last lines each pod's processes printed, by ns/name. */
-  private readonly podOutput = new Map<string, string[]>();
+  /** Running `knet run` pods by ns/name, with the last lines their processes printed. */
+  private readonly pods = new Map<string, { child: ChildProcess; output: string[] }>();
   readonly cacheDir = mkdtempSync(join(tmpdir(), 'knet-kubectl-'));
 
   private constructor(public cluster: TestCluster) {}
@@ -113,7 +112,6 @@ export class E2ECluster {
     for (const l of labels) args.push('-l', l);
     const child = spawn(process.execPath, [...args, ...extra, '--', process.execPath, echoServer], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const output: string[] = [];
-    this.podOutput.set(`${ns}/${name}`, output);
     const keep = (d: Buffer): void => {
       output.push(...d.toString().split('\n').filter(Boolean));
       if (output.length > 20) output.splice(0, output.length - 20);
@@ -121,13 +119,13 @@ export class E2ECluster {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.once('exit', (code, signal) => output.push(`(knet run exited: ${code ?? signal})`));
-    this.pods.set(`${ns}/${name}`, child);
+    this.pods.set(`${ns}/${name}`, { child, output });
     return child;
   }
 
   /** Stops a `knet run` pod as Ctrl-C would, and waits for it to finish. */
   async stopPod(name: string, ns: string): Promise<void> {
-    const child = this.pods.get(`${ns}/${name}`);
+    const child = this.pods.get(`${ns}/${name}`)?.child;
     if (!child) return;
     this.pods.delete(`${ns}/${name}`);
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -142,7 +140,7 @@ export class E2ECluster {
 
   /** Kills every `knet run` process group left (a failed test), by PID. */
   killPods(): void {
-    for (const child of this.pods.values()) {
+    for (const { child } of this.pods.values()) {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
@@ -161,7 +159,7 @@ export class E2ECluster {
       }, `${n} ready pods matching ${selector} in ${ns}`);
     } catch (err) {
       // What the pods' processes said (knet run and the echo server) is what tells why.
-      const said = [...this.podOutput].filter(([k]) => k.startsWith(`${ns}/`)).map(([k, lines]) => `${k}:\n  ${lines.join('\n  ')}`);
+      const said = [...this.pods].filter(([k]) => k.startsWith(`${ns}/`)).map(([k, { output }]) => `${k}:\n  ${output.join('\n  ')}`);
       throw new Error(`${(err as Error).message}\n${said.join('\n')}`);
     }
   }

@@ -364,25 +364,26 @@ export class EndpointsController {
   }
 
   private async syncDeleted(key: string, namespace: string, name: string): Promise<void> {
+    const ep = this.orphans.has(key) ? this.endpoints.get(namespace, name) : undefined;
+    // No garbage collector in knet: slices owned by the Service (or its Endpoints) go with it.
+    const slices = this.slices.byIndex('service', key).filter((s) => managers.has(s.metadata.labels?.[LabelManagedBy] ?? ''));
     // The caches fill from separate lists and watches, so a Service can be missing from its cache while its
     // Endpoints are in theirs: knet up writes kube-dns's Service and then its Endpoints as the controller
-    // starts, and the leftover check then took them for an orphan and deleted them. Only a Service the
-    // apiserver does not have either is gone; otherwise its add event is on its way and syncs it.
-    if (await this.serviceExists(namespace, name)) {
+    // starts, and the leftover check took them for an orphan and deleted them. Before anything is cleaned up,
+    // the apiserver says whether the Service is gone; if it is not, its add event is on its way and syncs it.
+    const cleanup = ep !== undefined || slices.length > 0 || this.loadBalancers.holds(key);
+    if (cleanup && (await this.serviceExists(namespace, name))) {
       this.orphans.delete(key);
       this.log.info({ key }, 'Service not in the cache yet; its add event will sync it');
       return;
     }
     this.triggerTimes.delete(namespace, name);
-    const ep = this.endpoints.get(namespace, name);
-    if (ep && this.orphans.has(key)) {
+    if (ep) {
       await this.deleteIgnoringNotFound(() => this.opts.client.delete(resources.endpoints, namespace, name, this.call));
       this.expectDeleted(key, 'endpoints', name, ep.metadata.resourceVersion);
       this.count('Endpoints', 'delete');
       this.log.info({ key }, 'service deleted; Endpoints deleted');
     }
-    // No garbage collector in knet: slices owned by the Service (or its Endpoints) go with it.
-    const slices = this.slices.byIndex('service', key).filter((s) => managers.has(s.metadata.labels?.[LabelManagedBy] ?? ''));
     await this.applyPlan(key, namespace, { create: [], update: [], delete: slices });
     this.orphans.delete(key);
     await this.loadBalancers.releaseAll(key);

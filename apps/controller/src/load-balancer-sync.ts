@@ -69,6 +69,11 @@ export class LoadBalancerSync {
   }
 
   /** The Service is gone: release everything it held. */
+  /** Whether load balancer IPs are held for this Service. */
+  holds(key: string): boolean {
+    return this.owned.has(key);
+  }
+
   async releaseAll(key: string): Promise<void> {
     this.warnedNoIpam.delete(key);
     if (!this.opts.ipam) this.owned.delete(key);

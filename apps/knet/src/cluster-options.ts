@@ -1,4 +1,5 @@
 // What a local cluster is made of: its data dir, addresses, ports and ranges, and their defaults.
+import type { FsyncMode } from '@knet/store';
 import type { ClusterCredentials } from '@knet/pki';
 import type { DataDir } from './data-dir.js';
 
@@ -23,7 +24,7 @@ export interface ClusterOptions {
   /** How often ipam reconciles its allocations with the Services that exist. */
   ipamRepairInterval: string;
   /** When the apiserver acknowledges a write (its --fsync); undefined: its default, 'interval'. */
-  fsync?: 'interval' | 'always';
+  fsync?: FsyncMode;
   /** TLS, tokens and ABAC (the default); undefined: plain HTTP, anyone may do anything (loopback only). */
   credentials?: ClusterCredentials;
 }

@@ -1,5 +1,6 @@
 // The knet CLI: flags and commands; each command lives in its own module, loaded when it runs
 // (a `knet run` pod or `knet status` does not load what `knet up` needs, and the reverse).
+import type { FsyncMode } from '@knet/store';
 import { Command, InvalidArgumentError } from 'commander';
 import { dataDir } from './data-dir.js';
 import { defaultClusterOptions } from './cluster-options.js';
@@ -26,7 +27,8 @@ async function withKubeClient<T>(opts: { dataDir: string; kubeconfig?: string },
   }
 }
 
-function fsyncMode(value: string): 'interval' | 'always' {
+// Checked here, not with @knet/store's fsyncModes: importing the store would load LevelDB into every CLI command.
+function fsyncMode(value: string): FsyncMode {
   if (value !== 'interval' && value !== 'always') throw new InvalidArgumentError('must be interval or always.');
   return value;
 }

@@ -77,10 +77,10 @@ export class LogSyncer {
       const logs = (await readdir(this.dir)).filter((f) => LOG_FILE.test(f));
       let newFile = false;
       for (const name of logs) {
-        if (await fdatasyncFile(`${this.dir}/${name}`)) newFile ||= !this.knownLogs.has(name);
+        if (await syncPath(`${this.dir}/${name}`, 'data')) newFile ||= !this.knownLogs.has(name);
       }
       // A log created since the last sync: its name must be on disk too.
-      if (newFile) await fsyncPath(this.dir);
+      if (newFile) await syncPath(this.dir, 'all');
       this.knownLogs.clear();
       for (const name of logs) this.knownLogs.add(name);
       this.synced = Math.max(this.synced, target);
@@ -92,8 +92,8 @@ export class LogSyncer {
   }
 }
 
-/** fdatasync of one file; false if it is gone (a log LevelDB deleted). */
-async function fdatasyncFile(path: string): Promise<boolean> {
+/** fdatasync (`data`) or fsync of a file or directory; false if it is gone (a log LevelDB deleted). */
+async function syncPath(path: string, how: 'data' | 'all'): Promise<boolean> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -102,17 +102,8 @@ async function fdatasyncFile(path: string): Promise<boolean> {
     throw err;
   }
   try {
-    await fh.datasync();
+    await (how === 'data' ? fh.datasync() : fh.sync());
     return true;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
   } finally {
     await fh.close();
   }
