@@ -1110,6 +1110,15 @@ static void ring_setup(unsigned n) {
 
 // ---- sweeps: connect timeout, idle timeout -------------------------------------------------------------------
 
+/**
+ * Whether a connect has finished (or failed) though its event has not been read: timers run before the loop's I/O,
+ * so after the loop was busy a sweep can come to a connect that is done. Not a timeout: its event says how it went.
+ */
+static int connect_settled(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  return poll(&p, 1, 0) == 1;
+}
+
 static void sweep(uv_timer_t *t) {
   listener_t *l = (listener_t *)t->data;
   uint64_t now = uv_now(loop);
@@ -1118,7 +1127,7 @@ static void sweep(uv_timer_t *t) {
   while (c != NULL) {
     conn_t *next = c->next;
     if (!c->connected) {
-      if (c->fd[UPSTREAM] >= 0 && now - c->since >= l->connect_ms) connect_failed(c, "ETIMEDOUT");
+      if (c->fd[UPSTREAM] >= 0 && now - c->since >= l->connect_ms && !connect_settled(c->fd[UPSTREAM])) connect_failed(c, "ETIMEDOUT");
     } else if (l->idle_ms > 0) {
       if (c->bytes != c->seen) {
         c->seen = c->bytes;

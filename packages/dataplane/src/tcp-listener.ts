@@ -177,7 +177,13 @@ function onListening(this: TaggedServer): void {
 }
 function checkConnecting(c: TcpConnection, now: number): void {
   const connectMs = c.l.settings.connectTimeoutMs;
-  if (now - c.since >= connectMs && c.upstream !== undefined) c.connectFailed(c.upstream, connectTimeoutError(connectMs));
+  const up = c.upstream;
+  if (now - c.since < connectMs || up === undefined) return;
+  // Judged after this loop turn's I/O (timers run before it): a connect that completed while the loop was busy
+  // has its event waiting, and is not a timeout.
+  setImmediate(() => {
+    if (!c.connected) c.connectFailed(up, connectTimeoutError(connectMs));
+  });
 }
 function checkIdle(c: TcpConnection, now: number): void {
   // Bytes either way on the client socket (everything from the backend is written to it) count as activity.

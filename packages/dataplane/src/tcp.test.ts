@@ -590,3 +590,22 @@ tcpTest('a backend that never answers the handshake times out and the next one s
   t.is(s.connectErrors, 1);
   t.is(s.failures, 0);
 });
+
+tcpTest('a connect that completed while the event loop was busy is not taken for a timeout', async (t) => {
+  const [b] = await servers(t, nameServer('b'));
+  const dp = dataplane(t, { connectTimeoutMs: 200 });
+  const { host, port } = await serve(t, dp, entry('busy', vip(), [b!.backend()]));
+  // As soon as the proxy has accepted the client (and started its connect to b), the loop is blocked for longer
+  // than the connect timeout: the connect is done by then, only its event has not been read yet.
+  let blocked = false;
+  const watch = (): void => {
+    if (dp.stats().get('busy')!.connections === 0) return void setImmediate(watch);
+    blocked = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  };
+  setImmediate(watch);
+  const { data, error } = await exchange(host, port);
+  t.true(blocked);
+  t.is(data.toString(), 'b', error?.code);
+  t.is(dp.stats().get('busy')!.connectErrors, 0);
+});
