@@ -2,8 +2,9 @@ import test from 'ava';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { startCluster, knetBin, echoServer, type TestCluster } from './testing.js';
+import { startCluster, knetBin, echoServer, rangeFlags, type TestCluster } from './testing.js';
 import { until as pollUntil } from '@knet/component/testing';
+import { localNodeName } from './node-name.js';
 
 const exec = promisify(execFile);
 
@@ -99,10 +100,13 @@ test('knet run names a missing namespace and how to create it', async (t) => {
 });
 
 test('knet join registers another Node; knet run --host-network uses its address as the pod IP', async (t) => {
-  const joined = await exec(process.execPath, [knetBin, 'join', '--data-dir', cluster.dataDir, '--node-name', 'node-b', '--address', '127.0.0.1', '--pod-cidr', '127.244.250.0/24']);
+  // A pod range leased like a test cluster's, so that no other cluster on this machine hands out its addresses.
+  const ranges = rangeFlags();
+  const podCIDR = ranges[ranges.indexOf('--cluster-cidr') + 1]!;
+  const joined = await exec(process.execPath, [knetBin, 'join', '--data-dir', cluster.dataDir, '--node-name', 'node-b', '--address', '127.0.0.1', '--pod-cidr', podCIDR]);
   t.regex(joined.stdout, /node\/node-b registered/);
   const node = (await (await request(`${cluster.apiserver}/api/v1/nodes/node-b`, { dispatcher: cluster.dispatcher, headers: cluster.authHeaders })).body.json()) as { spec: { podCIDR: string }; status: { addresses: { type: string; address: string }[] } };
-  t.is(node.spec.podCIDR, '127.244.250.0/24');
+  t.is(node.spec.podCIDR, podCIDR);
   t.deepEqual(node.status.addresses[0], { type: 'InternalIP', address: '127.0.0.1' });
 
   const c = spawn(process.execPath, [knetBin, 'run', 'hostnet', '--node', 'node-b', '--host-network', '--data-dir', cluster.dataDir, '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
@@ -112,6 +116,14 @@ test('knet join registers another Node; knet run --host-network uses its address
   t.is((pod as unknown as { spec: { hostNetwork?: boolean; nodeName: string } }).spec.hostNetwork, true);
   c.kill('SIGTERM');
   await new Promise((r) => c.once('exit', r));
+
+  // Without --node, a pod still runs on this machine's Node, not on the one joined (first by name).
+  const local = spawn(process.execPath, [knetBin, 'run', 'stays-local', '--data-dir', cluster.dataDir, '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+  t.teardown(() => killGroup(local));
+  const placed = await until(async () => { const { pod } = await getPod('stays-local'); return ready(pod) ? pod : undefined; }, 'stays-local ready');
+  t.is((placed as unknown as { spec: { nodeName: string } }).spec.nodeName, localNodeName());
+  local.kill('SIGTERM');
+  await new Promise((r) => local.once('exit', r));
 });
 
 test('knet dns-service points kube-system/kube-dns at a DNS server (idempotent for the one knet up made)', async (t) => {

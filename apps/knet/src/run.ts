@@ -11,6 +11,7 @@ import { podFor, podStatus, type RunSpec } from './pod-spec.js';
 import { PodIPAllocator } from './pod-ip.js';
 import { probeOnce } from './readiness.js';
 import { CliError } from './cli-error.js';
+import { localNodeName } from './node-name.js';
 
 export interface RunOptions {
   cluster: ClusterConfig;
@@ -20,7 +21,10 @@ export interface RunOptions {
   spec: Omit<RunSpec, 'nodeName'>;
 }
 
-/** The Node to run on: the one named, else the only (or first) Node registered. */
+/**
+ * The Node to run on: the one named, else this machine's (named as `knet up` names it by default), else the
+ * first registered. Not simply the first by name: a Node joined later (`knet join`) would take every pod.
+ */
 async function pickNode(client: KubeClient, name?: string): Promise<Node> {
   if (name) {
     try {
@@ -32,7 +36,7 @@ async function pickNode(client: KubeClient, name?: string): Promise<Node> {
   }
   const nodes = (await client.list<Node>(resources.nodes)).items;
   if (nodes.length === 0) throw new CliError('no Node is registered', 'start the cluster with `knet up`, which registers this machine as a Node');
-  return nodes.sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))[0];
+  return nodes.find((n) => n.metadata.name === localNodeName()) ?? nodes.sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))[0];
 }
 
 /** The environment Kubernetes gives a container: service links of its namespace plus the `kubernetes` Service. */
